@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { CatalogConfig } from '../config/index.js';
+import type { DatabaseHandle } from '../database/index.js';
+import type { PermissionRegistry } from '../permissions/index.js';
+import { catalogPermissionRules, catalogPermissions, registerCatalogRoutes } from './api/index.js';
+import { createCatalogDirectory } from './directory.js';
+import { createCatalogIngestion } from './ingestion/index.js';
+
+/** Counts from one refresh of every location. */
+export interface RefreshSummary {
+  locations: number;
+  entities: number;
+  errors: number;
+  warnings: number;
+}
+
+/** What identity reads from the catalog to resolve a signed-in user. */
+export interface CatalogDirectory {
+  /** Finds the User entity whose `spec.profile.email` matches, ignoring case. */
+  findUserRefByEmail(email: string): Promise<string | undefined>;
+  /** Finds the User entity named `name` in the default namespace, ignoring case. */
+  findUserRefByName(name: string): Promise<string | undefined>;
+  /** Returns the reference when a Group entity with that reference exists. */
+  findGroupRef(ref: string): Promise<string | undefined>;
+  /** Direct groups of a user, from its `memberOf` relations (declared on either side). */
+  getDirectGroupRefs(userRef: string): Promise<string[]>;
+  /**
+   * The groups and all their ancestors through `childOf` relations. Cycles end
+   * the walk and are returned so the caller can report them.
+   */
+  expandGroupAncestors(
+    groupRefs: readonly string[],
+  ): Promise<{ groupRefs: string[]; cycles: string[][] }>;
+}
+
+export interface CatalogOptions {
+  database: DatabaseHandle;
+  config: CatalogConfig;
+  logger: Logger;
+  registry: PermissionRegistry;
+}
+
+export interface Catalog {
+  directory: CatalogDirectory;
+  /** Reads every location now and stores the result. */
+  refreshAll(): Promise<RefreshSummary>;
+  /** Starts the interval refresh and the file watchers from the config. */
+  startBackgroundRefresh(): void;
+  registerRoutes(app: FastifyInstance): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Composes the catalog: permissions and rules, ingestion, the REST API and the directory. */
+export function createCatalog(options: CatalogOptions): Catalog {
+  options.registry.registerPermissions(...catalogPermissions);
+  options.registry.registerRules(...catalogPermissionRules);
+
+  const ingestion = createCatalogIngestion(options);
+  return {
+    directory: createCatalogDirectory(options.database),
+    refreshAll: () => ingestion.refreshAll(),
+    startBackgroundRefresh: () => ingestion.startBackgroundRefresh(),
+    registerRoutes: (app) => registerCatalogRoutes(app, options),
+    stop: () => ingestion.stop(),
+  };
+}

@@ -1,0 +1,9 @@
+export {
+  type Catalog,
+  type CatalogDirectory,
+  type CatalogOptions,
+  createCatalog,
+  type RefreshSummary,
+} from './catalog.js';
+export { catalogMigrations } from './migrations.js';
+export type { CatalogTables } from './tables.js';

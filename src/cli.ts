@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { registerCatalogCommands } from './catalog/cli.js';
+import { type LoadedConfig, loadConfig } from './config/index.js';
+import { formatErrorForTerminal } from './errors/index.js';
+import { createLogger } from './logging.js';
+import { createPortal } from './server.js';
+
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Config files used when `--config` is not given. */
+export function defaultConfigFiles(cwd: string = process.cwd()): string[] {
+  const local = ['app-config.yaml', 'app-config.local.yaml']
+    .map((name) => path.join(cwd, name))
+    .filter((file) => existsSync(file));
+  return local.length > 0 ? local : [path.join(packageRoot, 'examples', 'app-config.yaml')];
+}
+
+/** Runs the command line; resolves to the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command();
+  program
+    .name('backstage-luigi')
+    .description(
+      'Internal developer portal: Backstage catalog, Luigi shell, OpenID Connect sign-in, one permission model',
+    )
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('Start the portal server')
+    .option(
+      '-c, --config <file...>',
+      'config files, merged in order (default: ./app-config.yaml and ./app-config.local.yaml, else the example organisation)',
+    )
+    .action(async (options: { config?: string[] }) => {
+      process.exitCode = await start(options.config ?? defaultConfigFiles());
+    });
+
+  registerCatalogCommands(program);
+
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    const code = (error as { exitCode?: number }).exitCode;
+    if (typeof code === 'number') {
+      return code;
+    }
+    console.error(formatErrorForTerminal(error));
+    return 1;
+  }
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+async function start(configFiles: string[]): Promise<number> {
+  const logger = createLogger();
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadConfig(configFiles);
+  } catch (error) {
+    console.error(formatErrorForTerminal(error));
+    return 1;
+  }
+  logger.info({ files: loaded.files }, 'configuration loaded');
+
+  let portal: Awaited<ReturnType<typeof createPortal>>;
+  try {
+    portal = await createPortal({ config: loaded.config, logger });
+    await portal.listen();
+  } catch (error) {
+    console.error(formatErrorForTerminal(error));
+    return 1;
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'portal stopping');
+      void portal.close().then(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  logger.info('portal stopped');
+  return 0;
+}

@@ -1,0 +1,19 @@
+export { describeValue, detailsFromZodIssues, formatFieldPath, valueAtPath } from './issues.js';
+export { type LoadConfigOptions, type LoadedConfig, loadConfig, mergeConfig } from './load.js';
+export {
+  type AppConfig,
+  type AuthConfig,
+  appConfigSchema,
+  type CatalogConfig,
+  type CatalogLocationConfig,
+  type DatabaseConfig,
+  type DevelopmentUserConfig,
+  type ShellNodeConfig,
+} from './schema.js';
+export {
+  lineOfPath,
+  locateInYamlFiles,
+  parseYamlFile,
+  readYamlWithSchema,
+  type YamlFile,
+} from './yaml-file.js';

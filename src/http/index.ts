@@ -1,0 +1,3 @@
+export { describeAccess, type RouteAccess, type RouteRecord } from './access.js';
+export { createHttpServer, type HttpServer, type HttpServerOptions } from './create-server.js';
+export { type ErrorBody, errorBody, handleError } from './error-handler.js';

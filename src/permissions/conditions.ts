@@ -1,0 +1,215 @@
+import { z } from 'zod';
+import type { ErrorDetail } from '../errors/index.js';
+import type { PermissionRegistry } from './registry.js';
+import {
+  type ConditionCriteria,
+  isAllOf,
+  isAnyOf,
+  isNot,
+  type PermissionCondition,
+  type PermissionCriteria,
+  type Principal,
+} from './types.js';
+
+/** Alias for the signed-in user's entity reference inside rule parameters. */
+export const CURRENT_USER_ALIAS = '$currentUser';
+/** Alias for the user's ownership references (the user and their groups). */
+export const OWNER_REFS_ALIAS = '$ownerRefs';
+
+const conditionSchema = z
+  .object({
+    rule: z.string().min(1, 'must name a rule such as IS_ENTITY_OWNER'),
+    resourceType: z.string().min(1).optional(),
+    params: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+/** Backstage's criteria shape: a condition, or `allOf`, `anyOf` or `not` around more criteria. */
+export const criteriaSchema: z.ZodType<ConditionCriteria> = z.lazy(() =>
+  z.union([
+    z
+      .object({ allOf: z.array(criteriaSchema).min(1, 'must list at least one condition') })
+      .strict(),
+    z
+      .object({ anyOf: z.array(criteriaSchema).min(1, 'must list at least one condition') })
+      .strict(),
+    z.object({ not: criteriaSchema }).strict(),
+    conditionSchema,
+  ]),
+);
+
+/** Applies `visit` to every condition, keeping the `allOf`/`anyOf`/`not` structure. */
+export function mapConditions<T, U>(
+  criteria: PermissionCriteria<T>,
+  visit: (condition: T) => U,
+): PermissionCriteria<U> {
+  if (isAllOf(criteria)) {
+    return { allOf: criteria.allOf.map((item) => mapConditions(item, visit)) };
+  }
+  if (isAnyOf(criteria)) {
+    return { anyOf: criteria.anyOf.map((item) => mapConditions(item, visit)) };
+  }
+  if (isNot(criteria)) {
+    return { not: mapConditions(criteria.not, visit) };
+  }
+  return visit(criteria as T);
+}
+
+/** Folds criteria into one value, such as a SQL expression or a boolean. */
+export function reduceCriteria<T, R>(
+  criteria: PermissionCriteria<T>,
+  reducer: {
+    condition(condition: T): R;
+    allOf(items: R[]): R;
+    anyOf(items: R[]): R;
+    not(item: R): R;
+  },
+): R {
+  if (isAllOf(criteria)) {
+    return reducer.allOf(criteria.allOf.map((item) => reduceCriteria(item, reducer)));
+  }
+  if (isAnyOf(criteria)) {
+    return reducer.anyOf(criteria.anyOf.map((item) => reduceCriteria(item, reducer)));
+  }
+  if (isNot(criteria)) {
+    return reducer.not(reduceCriteria(criteria.not, reducer));
+  }
+  return reducer.condition(criteria as T);
+}
+
+/**
+ * Replaces `$currentUser` and `$ownerRefs` in the parameters of every
+ * condition, at any depth. Inside an array `$ownerRefs` expands in place to
+ * all the references; as a lone value it becomes the array itself.
+ */
+export function expandAliases(
+  criteria: ConditionCriteria,
+  principal: Principal,
+): ConditionCriteria {
+  return mapConditions(criteria, (condition) => {
+    if (!condition.params) {
+      return condition;
+    }
+    return {
+      ...condition,
+      params: expandValue(condition.params, principal) as Record<string, unknown>,
+    };
+  });
+}
+
+function expandValue(value: unknown, principal: Principal): unknown {
+  if (value === CURRENT_USER_ALIAS) {
+    return principal.userEntityRef;
+  }
+  if (value === OWNER_REFS_ALIAS) {
+    return [...principal.ownershipEntityRefs];
+  }
+  if (Array.isArray(value)) {
+    return value.flatMap((item) =>
+      item === OWNER_REFS_ALIAS ? principal.ownershipEntityRefs : [expandValue(item, principal)],
+    );
+  }
+  if (value !== null && typeof value === 'object') {
+    const result: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      result[key] = expandValue(item, principal);
+    }
+    return result;
+  }
+  return value;
+}
+
+/** A principal used only to check that parameters with aliases fit a rule's schema. */
+const SAMPLE_PRINCIPAL: Principal = {
+  userEntityRef: 'user:default/sample',
+  ownershipEntityRefs: ['user:default/sample', 'group:default/sample'],
+  groupEntityRefs: ['group:default/sample'],
+};
+
+/**
+ * Checks that every condition names a rule registered for the resource type
+ * and that its parameters fit the rule. Returns one fault per problem.
+ */
+export function validateCriteria(
+  criteria: ConditionCriteria,
+  resourceType: string,
+  registry: PermissionRegistry,
+  locate: (path: readonly PropertyKey[]) => string,
+  path: readonly PropertyKey[] = [],
+): ErrorDetail[] {
+  if (isAllOf(criteria)) {
+    return criteria.allOf.flatMap((item, index) =>
+      validateCriteria(item, resourceType, registry, locate, [...path, 'allOf', index]),
+    );
+  }
+  if (isAnyOf(criteria)) {
+    return criteria.anyOf.flatMap((item, index) =>
+      validateCriteria(item, resourceType, registry, locate, [...path, 'anyOf', index]),
+    );
+  }
+  if (isNot(criteria)) {
+    return validateCriteria(criteria.not, resourceType, registry, locate, [...path, 'not']);
+  }
+
+  const condition = criteria as PermissionCondition;
+  if (condition.resourceType !== undefined && condition.resourceType !== resourceType) {
+    return [
+      {
+        path: locate([...path, 'resourceType']),
+        value: condition.resourceType,
+        message: `'${condition.resourceType}' does not match the permission's resource type '${resourceType}'`,
+      },
+    ];
+  }
+
+  const rule = registry.getRule(resourceType, condition.rule);
+  if (!rule) {
+    const known = registry
+      .listRules(resourceType)
+      .map((candidate) => candidate.name)
+      .sort();
+    return [
+      {
+        path: locate([...path, 'rule']),
+        value: condition.rule,
+        message: `rule '${condition.rule}' is not registered for ${resourceType}: use one of ${known.join(', ') || '(none)'}`,
+      },
+    ];
+  }
+
+  const params = expandValue(condition.params ?? {}, SAMPLE_PRINCIPAL);
+  const parsed = rule.paramsSchema.safeParse(params);
+  if (parsed.success) {
+    return [];
+  }
+  return parsed.error.issues.map((issue) => ({
+    path: locate([...path, 'params', ...issue.path]),
+    message: `parameter of ${condition.rule} is invalid: ${issue.message}`,
+  }));
+}
+
+/** Evaluates criteria against one resource with the rules' in-memory checks. */
+export function evaluateCriteria(
+  criteria: ConditionCriteria,
+  resource: unknown,
+  resourceType: string,
+  registry: PermissionRegistry,
+): boolean {
+  if (isAllOf(criteria)) {
+    return criteria.allOf.every((item) => evaluateCriteria(item, resource, resourceType, registry));
+  }
+  if (isAnyOf(criteria)) {
+    return criteria.anyOf.some((item) => evaluateCriteria(item, resource, resourceType, registry));
+  }
+  if (isNot(criteria)) {
+    return !evaluateCriteria(criteria.not, resource, resourceType, registry);
+  }
+
+  const condition = criteria as PermissionCondition;
+  const rule = registry.getRule(resourceType, condition.rule);
+  if (!rule) {
+    // Roles are validated at load, so this is a programming error; failing closed is the safe answer.
+    return false;
+  }
+  return rule.apply(resource, rule.paramsSchema.parse(condition.params ?? {}));
+}

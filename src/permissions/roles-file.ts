@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { z } from 'zod';
+import { locateInYamlFiles, readYamlWithSchema } from '../config/index.js';
+import { ConfigError, type ErrorDetail } from '../errors/index.js';
+import { criteriaSchema, validateCriteria } from './conditions.js';
+import type { PermissionRegistry } from './registry.js';
+import type { ConditionCriteria } from './types.js';
+
+const memberSchema = z.string().transform((value, context) => {
+  const ref = parseMemberRef(value);
+  if (typeof ref === 'string') {
+    return ref;
+  }
+  context.addIssue({ code: 'custom', message: ref.error });
+  return z.NEVER;
+});
+
+const grantSchema = z
+  .object({
+    permission: z.string().min(1, 'must name a permission such as catalog.entity.read'),
+    effect: z.enum(['allow', 'deny']).default('allow'),
+    conditions: criteriaSchema.optional(),
+  })
+  .strict();
+
+const roleSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(
+        /^[a-z0-9]+([-_.][a-z0-9]+)*$/,
+        'must be lowercase letters and digits joined by single -, _ or . (for example platform-admin)',
+      ),
+    title: z.string().optional(),
+    description: z.string().optional(),
+    members: z.array(memberSchema).default([]),
+    grants: z.array(grantSchema).min(1, 'must list at least one grant'),
+  })
+  .strict();
+
+export const rolesFileSchema = z
+  .object({
+    roles: z.array(roleSchema),
+  })
+  .strict();
+
+export type RoleGrant = z.infer<typeof grantSchema> & { conditions?: ConditionCriteria };
+export type Role = z.infer<typeof roleSchema>;
+export interface RolesFile {
+  roles: Role[];
+}
+
+/** Parses `user:ada` or `group:default/team-a` into a lowercase reference, or says what is wrong. */
+export function parseMemberRef(value: string): string | { error: string } {
+  let ref: { kind: string; namespace: string; name: string };
+  try {
+    ref = parseEntityRef(value);
+  } catch {
+    return {
+      error: `'${value}' is not a member reference: write user:<name> or group:<name>, optionally with a namespace (group:default/team-a)`,
+    };
+  }
+  const kind = ref.kind.toLowerCase();
+  if (kind !== 'user' && kind !== 'group') {
+    return {
+      error: `'${value}' has kind '${ref.kind}': members must be users (user:…) or groups (group:…)`,
+    };
+  }
+  return stringifyEntityRef(ref);
+}
+
+/**
+ * Reads and checks a roles file: its schema, that every permission is
+ * registered, that conditions are given only for resource permissions and use
+ * registered rules. Throws a ConfigError listing every fault.
+ */
+export function loadRolesFile(file: string, registry: PermissionRegistry): RolesFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Roles file ${file} cannot be read`, [
+      {
+        path: file,
+        message: `${(error as Error).message}: check permission.rolesFile in the config`,
+      },
+    ]);
+  }
+  return parseRolesFile(file, text, registry);
+}
+
+/** Checks the text of a roles file; see loadRolesFile. */
+export function parseRolesFile(
+  file: string,
+  text: string,
+  registry: PermissionRegistry,
+): RolesFile {
+  const { data, yaml } = readYamlWithSchema(file, text, rolesFileSchema, 'Roles file');
+  const locate = (path: readonly PropertyKey[]) => locateInYamlFiles([yaml], path);
+  const faults: ErrorDetail[] = [];
+  const seen = new Map<string, number>();
+
+  data.roles.forEach((role, roleIndex) => {
+    const earlier = seen.get(role.name);
+    if (earlier !== undefined) {
+      faults.push({
+        path: locate(['roles', roleIndex, 'name']),
+        value: role.name,
+        message: `role '${role.name}' is already defined as roles[${earlier}]: give each role a unique name`,
+      });
+    }
+    seen.set(role.name, roleIndex);
+
+    role.grants.forEach((grant, grantIndex) => {
+      const grantPath = ['roles', roleIndex, 'grants', grantIndex];
+      const permission = registry.getPermission(grant.permission);
+      if (!permission) {
+        faults.push({
+          path: locate([...grantPath, 'permission']),
+          value: grant.permission,
+          message: `permission '${grant.permission}' is not registered: see GET /api/permission/permissions for the list`,
+        });
+        return;
+      }
+      if (!grant.conditions) {
+        return;
+      }
+      if (!permission.resourceType) {
+        faults.push({
+          path: locate([...grantPath, 'conditions']),
+          message: `permission '${grant.permission}' has no resource type, so it cannot take conditions: remove them`,
+        });
+        return;
+      }
+      faults.push(
+        ...validateCriteria(grant.conditions, permission.resourceType, registry, locate, [
+          ...grantPath,
+          'conditions',
+        ]),
+      );
+    });
+  });
+
+  if (faults.length > 0) {
+    throw new ConfigError(`Roles file ${file} is invalid (${faults.length} faults)`, faults);
+  }
+  return data;
+}

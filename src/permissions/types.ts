@@ -1,0 +1,76 @@
+export type PermissionAction = 'create' | 'read' | 'update' | 'delete' | 'use';
+
+/** A permission that a capability registers: what can be granted in a roles file. */
+export interface PermissionDefinition {
+  /** Dotted name such as `catalog.entity.read`. */
+  name: string;
+  /** Resource type for resource permissions (`catalog-entity`); absent for basic permissions. */
+  resourceType?: string;
+  action: PermissionAction;
+  description: string;
+}
+
+/**
+ * Who is asking. Identity builds it at sign-in from the user's claims and the
+ * catalog; every permission check receives it.
+ */
+export interface Principal {
+  /** The user's entity reference, lowercase: `user:default/ada`. */
+  userEntityRef: string;
+  /** References whose ownership counts as the user's: the user and their groups. */
+  ownershipEntityRefs: string[];
+  /** Every group the user belongs to, directly or through group parents. */
+  groupEntityRefs: string[];
+}
+
+/** A leaf of a condition in Backstage's shape: a rule and its parameters. */
+export interface PermissionCondition {
+  rule: string;
+  resourceType?: string;
+  params?: Record<string, unknown>;
+}
+
+/** Conditions combined with Backstage's `allOf`, `anyOf` and `not`. */
+export type PermissionCriteria<T> =
+  | { allOf: PermissionCriteria<T>[] }
+  | { anyOf: PermissionCriteria<T>[] }
+  | { not: PermissionCriteria<T> }
+  | T;
+
+export type ConditionCriteria = PermissionCriteria<PermissionCondition>;
+
+/** The role and grant behind a decision, for explanations and audit records. */
+export interface DecisionSource {
+  role: string;
+  /** Index of the grant within the role, from 0. */
+  grant: number;
+  effect: 'allow' | 'deny';
+}
+
+export type Decision =
+  | { result: 'ALLOW'; decidedBy: DecisionSource[] }
+  | { result: 'DENY'; decidedBy: DecisionSource[] }
+  | {
+      result: 'CONDITIONAL';
+      resourceType: string;
+      conditions: ConditionCriteria;
+      decidedBy: DecisionSource[];
+    };
+
+export function isAllOf<T>(
+  criteria: PermissionCriteria<T>,
+): criteria is { allOf: PermissionCriteria<T>[] } {
+  return typeof criteria === 'object' && criteria !== null && 'allOf' in criteria;
+}
+
+export function isAnyOf<T>(
+  criteria: PermissionCriteria<T>,
+): criteria is { anyOf: PermissionCriteria<T>[] } {
+  return typeof criteria === 'object' && criteria !== null && 'anyOf' in criteria;
+}
+
+export function isNot<T>(
+  criteria: PermissionCriteria<T>,
+): criteria is { not: PermissionCriteria<T> } {
+  return typeof criteria === 'object' && criteria !== null && 'not' in criteria;
+}
