@@ -87,6 +87,13 @@ function expectation(issue: z.core.$ZodIssue): string {
       return `expected ${issue.expected}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
+    case 'invalid_union': {
+      // A discriminated union whose discriminator matched no branch lists the allowed values.
+      const options = (issue as { options?: unknown[] }).options;
+      return options
+        ? `expected one of ${options.map((value) => JSON.stringify(value)).join(', ')}`
+        : issue.message;
+    }
     default:
       return issue.message;
   }

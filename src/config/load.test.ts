@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError } from '../errors/index.js';
+import { loadConfig, mergeConfig } from './index.js';
+
+function writeFiles(files: Record<string, string>): string {
+  const folder = mkdtempSync(path.join(tmpdir(), 'portal-config-'));
+  for (const [name, text] of Object.entries(files)) {
+    writeFileSync(path.join(folder, name), text);
+  }
+  return folder;
+}
+
+function configFault(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the config to be rejected');
+}
+
+const MINIMAL = `
+database:
+  client: better-sqlite3
+  connection: ':memory:'
+permission:
+  rolesFile: ./roles.yaml
+`;
+
+test('config defaults fill a minimal file', () => {
+  const folder = writeFiles({ 'app-config.yaml': MINIMAL });
+
+  const { config } = loadConfig([path.join(folder, 'app-config.yaml')], { env: {} });
+
+  assert.equal(config.app.baseUrl, 'http://localhost:7007');
+  assert.equal(config.backend.listen.port, 7007);
+  assert.equal(config.catalog.refresh.intervalSeconds, 300);
+  assert.equal(config.permission.transitiveGroupOwnership, true);
+});
+
+test('config resolves relative paths against the declaring file', () => {
+  const folder = writeFiles({
+    'app-config.yaml': `${MINIMAL}\ncatalog:\n  locations:\n    - { type: file, target: ./catalog/*.yaml }\n`,
+  });
+
+  const { config } = loadConfig([path.join(folder, 'app-config.yaml')], { env: {} });
+
+  assert.equal(config.permission.rolesFile, path.join(folder, 'roles.yaml'));
+  assert.equal(config.catalog.locations[0]?.target, path.join(folder, 'catalog', '*.yaml'));
+});
+
+test('config merges files in order', () => {
+  const folder = writeFiles({
+    'app-config.yaml': `${MINIMAL}\napp:\n  title: Base\nbackend:\n  listen:\n    port: 7000\n`,
+    'app-config.local.yaml': 'backend:\n  listen:\n    host: 0.0.0.0\napp:\n  title: Local\n',
+  });
+
+  const { config } = loadConfig(
+    [path.join(folder, 'app-config.yaml'), path.join(folder, 'app-config.local.yaml')],
+    { env: {} },
+  );
+
+  assert.equal(config.app.title, 'Local');
+  assert.equal(config.backend.listen.host, '0.0.0.0');
+  assert.equal(config.backend.listen.port, 7000);
+});
+
+test('config merge replaces arrays and merges objects', () => {
+  const merged = mergeConfig({ a: { b: 1, list: [1, 2] } }, { a: { c: 2, list: [3] } });
+
+  assert.deepEqual(merged, { a: { b: 1, c: 2, list: [3] } });
+});
+
+test('config substitutes environment variables', () => {
+  const folder = writeFiles({
+    'app-config.yaml': `${MINIMAL}\napp:\n  title: \${PORTAL_TITLE} portal\n  baseUrl: https://\${PORTAL_HOST}\n`,
+  });
+
+  const { config } = loadConfig([path.join(folder, 'app-config.yaml')], {
+    env: { PORTAL_TITLE: 'Acme', PORTAL_HOST: 'portal.example.com' },
+  });
+
+  assert.equal(config.app.title, 'Acme portal');
+  assert.equal(config.app.baseUrl, 'https://portal.example.com');
+});
+
+test('config keeps an escaped reference literal', () => {
+  const folder = writeFiles({
+    'app-config.yaml': `${MINIMAL}\napp:\n  title: $\${NOT_A_VARIABLE}\n`,
+  });
+
+  const { config } = loadConfig([path.join(folder, 'app-config.yaml')], { env: {} });
+
+  assert.equal(config.app.title, '${NOT_A_VARIABLE}');
+});
+
+test('config names a missing environment variable', () => {
+  const folder = writeFiles({
+    'app-config.yaml': `${MINIMAL}\napp:\n  title: \${MISSING_TITLE}\n`,
+  });
+
+  const error = configFault(() => loadConfig([path.join(folder, 'app-config.yaml')], { env: {} }));
+
+  assert.equal(error.details.length, 1);
+  assert.match(error.details[0]?.path ?? '', /app-config\.yaml: app\.title$/);
+  assert.match(error.details[0]?.message ?? '', /environment variable MISSING_TITLE is not set/);
+});
+
+test('invalid config lists every fault with file, line and value', () => {
+  const folder = writeFiles({
+    'app-config.yaml': [
+      'app:',
+      '  baseUrl: localhost:7007',
+      'backend:',
+      '  listen:',
+      '    port: seventy',
+      'database:',
+      '  client: mysql',
+      'catalog:',
+      '  locations:',
+      '    - type: url',
+      '      target: https://example.com/catalog-info.yaml',
+      '  refesh: {}',
+      'permission: {}',
+      '',
+    ].join('\n'),
+  });
+  const file = path.join(folder, 'app-config.yaml');
+
+  const error = configFault(() => loadConfig([file], { env: {} }));
+  const byPath = new Map(error.details.map((detail) => [detail.path, detail]));
+
+  assert.equal(error.details.length, 6, error.details.map((detail) => detail.path).join('\n'));
+  assert.match(byPath.get(`${file}:2: app.baseUrl`)?.message ?? '', /'localhost:7007' is invalid/);
+  assert.match(
+    byPath.get(`${file}:5: backend.listen.port`)?.message ?? '',
+    /'seventy' is invalid: expected number/,
+  );
+  assert.match(
+    byPath.get(`${file}:7: database.client`)?.message ?? '',
+    /'mysql' is invalid: expected one of "better-sqlite3", "pg"/,
+  );
+  assert.match(
+    byPath.get(`${file}:10: catalog.locations[0].type`)?.message ?? '',
+    /expected one of "file"/,
+  );
+  assert.match(byPath.get(`${file}:12: catalog.refesh`)?.message ?? '', /unknown key 'refesh'/);
+  assert.match(byPath.get(`${file}:13: permission.rolesFile`)?.message ?? '', /is required/);
+});
+
+test('config names the file that set a faulty value', () => {
+  const folder = writeFiles({
+    'app-config.yaml': MINIMAL,
+    'app-config.local.yaml': 'backend:\n  listen:\n    port: -1\n',
+  });
+  const local = path.join(folder, 'app-config.local.yaml');
+
+  const error = configFault(() =>
+    loadConfig([path.join(folder, 'app-config.yaml'), local], { env: {} }),
+  );
+
+  assert.equal(error.details[0]?.path, `${local}:3: backend.listen.port`);
+});
+
+test('config rejects unparseable YAML with its line', () => {
+  const folder = writeFiles({ 'app-config.yaml': 'app:\n  title: [unclosed\n' });
+
+  const error = configFault(() => loadConfig([path.join(folder, 'app-config.yaml')], { env: {} }));
+
+  assert.match(error.details[0]?.path ?? '', /app-config\.yaml:\d+$/);
+  assert.match(error.details[0]?.message ?? '', /is not valid YAML/);
+});
+
+test('config rejects a missing file', () => {
+  const error = configFault(() => loadConfig(['/nonexistent/app-config.yaml'], { env: {} }));
+
+  assert.match(error.details[0]?.message ?? '', /cannot be read/);
+});
