@@ -126,5 +126,32 @@ export const catalogMigrations: MigrationSet = {
           .execute();
       },
     },
+    '0002-error-codes': {
+      async up(db: Kysely<unknown>) {
+        // A stable code per fault lets a refresh replace the warnings it
+        // derives from the whole catalog (dangling references, group cycles)
+        // without touching the faults found while reading files.
+        await db.schema.alterTable('catalog_errors').addColumn('code', 'varchar(64)').execute();
+        await db.schema
+          .createIndex('catalog_errors_code')
+          .on('catalog_errors')
+          .columns(['code', 'entity_ref'])
+          .execute();
+      },
+    },
+    '0003-search-entity-key-index': {
+      async up(db: Kysely<unknown>) {
+        // The read API looks up keys of one entity per candidate row (filter
+        // checks, the sort value of a by-query page), so it needs an index that
+        // starts with the entity. That index also serves every lookup of the
+        // single-column index it replaces.
+        await db.schema
+          .createIndex('catalog_search_entity_key')
+          .on('catalog_search')
+          .columns(['entity_ref', 'key', 'value'])
+          .execute();
+        await db.schema.dropIndex('catalog_search_entity').execute();
+      },
+    },
   }),
 };

@@ -80,5 +80,11 @@ export interface CatalogErrorRow {
   /** Dotted field path such as `spec.lifecycle`. */
   field: string | null;
   message: string;
+  /**
+   * Stable kind of fault, such as `entity-invalid`, `entity-conflict` or
+   * `dangling-reference` (see ISSUE_CODES in ingestion/issues.ts); null when
+   * the writer gives none.
+   */
+  code: string | null;
   created_at: string;
 }

@@ -1,31 +1,37 @@
 import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '../../database/index.js';
-import type {
-  AnyPermissionRule,
-  PermissionDefinition,
-  PermissionRegistry,
-} from '../../permissions/index.js';
+import type { AnyPermissionRule, PermissionRegistry } from '../../permissions/index.js';
+import type { CatalogTables } from '../tables.js';
+import { registerEntityRoutes } from './entities-routes.js';
+import { registerLocationRoutes } from './locations-routes.js';
+import { detectBytewiseText } from './query-plan.js';
+import { catalogPermissionRules as rules } from './rules.js';
 
-// NOTE: placeholder with the final signatures; the catalog API replaces it.
+export {
+  CATALOG_ENTITY_READ,
+  CATALOG_ENTITY_RESOURCE_TYPE,
+  CATALOG_LOCATION_READ,
+  catalogPermissions,
+} from './permissions.js';
+export { criteriaToEntityFilter } from './read-access.js';
 
-export const catalogPermissions: PermissionDefinition[] = [
-  {
-    name: 'catalog.entity.read',
-    resourceType: 'catalog-entity',
-    action: 'read',
-    description: 'Read catalog entities',
-  },
-  {
-    name: 'catalog.location.read',
-    action: 'read',
-    description: 'Read catalog locations and their ingestion errors',
-  },
-];
+/** The catalog-entity condition rules: IS_ENTITY_OWNER, IS_ENTITY_KIND and the HAS_… rules. */
+export const catalogPermissionRules: AnyPermissionRule[] = rules;
 
-export const catalogPermissionRules: AnyPermissionRule[] = [];
-
+/**
+ * Registers the read side of Backstage's catalog REST API under /api/catalog,
+ * with catalog.entity.read applied in SQL to every list, count and facet.
+ */
 export async function registerCatalogRoutes(
-  _app: FastifyInstance,
-  _options: { database: DatabaseHandle; registry: PermissionRegistry; logger: Logger },
-): Promise<void> {}
+  app: FastifyInstance,
+  options: { database: DatabaseHandle; registry: PermissionRegistry; logger: Logger },
+): Promise<void> {
+  const db = options.database.db as Kysely<CatalogTables>;
+  const { dialect } = options.database;
+  const bytewiseText = await detectBytewiseText(db, dialect);
+  registerEntityRoutes(app, { db, dialect, bytewiseText, registry: options.registry });
+  registerLocationRoutes(app, db);
+  options.logger.debug({ prefix: '/api/catalog' }, 'catalog API routes registered');
+}

@@ -1,0 +1,295 @@
+import { sql } from 'kysely';
+import type { CursorPosition } from './cursor.js';
+import type { SqlCondition } from './filter-sql.js';
+import type { OrderField } from './query-params.js';
+import {
+  type EntitySelection,
+  planSelection,
+  type QueryContext,
+  type SelectionPlan,
+} from './query-plan.js';
+
+/** A row of a by-query page: the entity and its sort value (null when it has none). */
+export interface PageRow {
+  ref: string;
+  body: string;
+  value: string | null;
+}
+
+export interface PageRequest {
+  selection: EntitySelection;
+  /** The sort field; without one, entities are in reference order. */
+  sort?: OrderField | undefined;
+  /** The row next to the page: the page starts after it, or ends before it when `backward`. */
+  position?: CursorPosition | undefined;
+  backward: boolean;
+  /** Rows to skip first; only for a forward page without a position. */
+  offset?: number | undefined;
+  /** Rows to return at most. */
+  count: number;
+  /** Index rows a walk reads before it changes plan; tests set it small to reach every path. */
+  walkWindow?: number | undefined;
+}
+
+/**
+ * A page scans its rows in one or two segments, each one ordered index range.
+ * With a sort field, the entities that have a value for it come first (in
+ * value order, then reference order), then those without one (in reference
+ * order), so missing values are last in both directions, as in Backstage.
+ * An entity with several values for the field sorts by its smallest one.
+ */
+type Segment = 'valued' | 'unvalued' | 'all';
+
+/**
+ * Fields every stored entity has with a short value (a name has at most 63
+ * characters), so no entity falls in the segment without a value.
+ */
+const ALWAYS_VALUED = new Set([
+  'kind',
+  'apiversion',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.uid',
+]);
+
+/**
+ * Index rows a walk in result order reads before it collects candidates
+ * instead. The window fills a page when at least one row in 20 matches, and
+ * reading it costs a few milliseconds on SQLite when fewer do.
+ */
+function walkWindow(rows: number): number {
+  return 1000 + 20 * rows;
+}
+
+/** Fetches one page of a by-query listing, in display order. */
+export async function fetchQueryPage(
+  context: QueryContext,
+  request: PageRequest,
+): Promise<PageRow[]> {
+  const { sort, position, backward } = request;
+  const plan = await planSelection(context, request.selection, {
+    rows: request.count + (request.offset ?? 0),
+  });
+
+  let segments: Segment[] = ['all'];
+  if (sort) {
+    segments = ALWAYS_VALUED.has(sort.field) ? ['valued'] : ['valued', 'unvalued'];
+  }
+
+  // The segment holding the position comes first; the scan then moves away from it.
+  let order = backward ? [...segments].reverse() : segments;
+  if (position && sort) {
+    const current: Segment = position.value === null ? 'unvalued' : 'valued';
+    order = order.includes(current) ? order.slice(order.indexOf(current)) : [];
+  }
+
+  const rows: PageRow[] = [];
+  let offset = request.offset ?? 0;
+  for (const segment of order) {
+    const wanted = request.count - rows.length;
+    if (wanted <= 0) {
+      break;
+    }
+
+    const bound = position && segmentOf(position, sort) === segment ? position : undefined;
+    const scan: SegmentScan = { context, request, segment };
+    // Kind ranges are read in reference order anyway, so the 'all' segment needs no walk.
+    const segmentPlan =
+      segment === 'all' && plan.drivenAlternative?.direct ? plan.drivenAlternative : plan;
+    const found =
+      offset > 0 || segmentPlan.driven
+        ? await fetchSegment(scan, segmentPlan, bound, undefined, wanted, offset)
+        : await walkSegment(scan, segmentPlan, bound, wanted);
+    rows.push(...found);
+
+    if (offset > 0) {
+      // Rows skipped in this segment no longer count against the next one.
+      offset = found.length > 0 ? 0 : Math.max(0, offset - (await countSegment(scan, segmentPlan)));
+    }
+  }
+  return backward ? rows.reverse() : rows;
+}
+
+interface SegmentScan {
+  context: QueryContext;
+  request: PageRequest;
+  segment: Segment;
+}
+
+/**
+ * Walks a segment in result order one window of index rows at a time. When a
+ * window ends before the page is full and the filter offers candidates, the
+ * rest of the page comes from the driven plan. Its cost follows the number of
+ * candidates, however rare the matches are in result order.
+ */
+async function walkSegment(
+  scan: SegmentScan,
+  plan: SelectionPlan,
+  bound: CursorPosition | undefined,
+  limit: number,
+): Promise<PageRow[]> {
+  const rows: PageRow[] = [];
+  let from = bound;
+  for (;;) {
+    const edge = await windowEdge(scan, from, scan.request.walkWindow ?? walkWindow(limit));
+    rows.push(...(await fetchSegment(scan, plan, from, edge, limit - rows.length, 0)));
+    if (rows.length >= limit || edge === undefined) {
+      return rows;
+    }
+    if (plan.drivenAlternative) {
+      const rest = await fetchSegment(
+        scan,
+        plan.drivenAlternative,
+        edge,
+        undefined,
+        limit - rows.length,
+        0,
+      );
+      return [...rows, ...rest];
+    }
+    from = edge;
+  }
+}
+
+function segmentOf(position: CursorPosition, sort: OrderField | undefined): Segment {
+  if (!sort) {
+    return 'all';
+  }
+  return position.value === null ? 'unvalued' : 'valued';
+}
+
+/** Picks the comparisons and the direction of a scan in display order or against it. */
+function scanDirection(request: PageRequest): {
+  after: SqlCondition;
+  upTo: SqlCondition;
+  direction: SqlCondition;
+} {
+  const ascending = (request.sort?.order ?? 'asc') === 'asc';
+  const forwardScan = ascending !== request.backward;
+  return {
+    after: sql.raw(forwardScan ? '>' : '<'),
+    upTo: sql.raw(forwardScan ? '<=' : '>='),
+    direction: sql.raw(forwardScan ? 'asc' : 'desc'),
+  };
+}
+
+/**
+ * Finds the position of the last index row of a window of `size` rows after
+ * `from`; undefined when fewer rows are left in the segment.
+ */
+async function windowEdge(
+  scan: SegmentScan,
+  from: CursorPosition | undefined,
+  size: number,
+): Promise<CursorPosition | undefined> {
+  const { after, direction } = scanDirection(scan.request);
+  if (scan.segment === 'valued') {
+    const start = from
+      ? sql`and (w.value, w.entity_ref) ${after} (${from.value}, ${from.ref})`
+      : sql``;
+    const result = await sql<{ value: string; ref: string }>`
+      select w.value as value, w.entity_ref as ref from catalog_search w
+      where w.key = ${scan.request.sort!.field} and w.value is not null ${start}
+      order by w.value ${direction}, w.entity_ref ${direction}
+      limit 1 offset ${size - 1}
+    `.execute(scan.context.db);
+    return result.rows[0];
+  }
+
+  const start = from ? sql`where w.entity_ref ${after} ${from.ref}` : sql``;
+  const result = await sql<{ ref: string }>`
+    select w.entity_ref as ref from catalog_entities w ${start}
+    order by w.entity_ref ${direction}
+    limit 1 offset ${size - 1}
+  `.execute(scan.context.db);
+  const row = result.rows[0];
+  return row ? { value: null, ref: row.ref } : undefined;
+}
+
+/**
+ * Builds the FROM clause of the valued segment. A driven plan starts from the
+ * candidate entities, and a walk in result order starts from the sort field's
+ * index. SQLite keeps the join order of a CROSS JOIN, so it cannot pick the
+ * other order. PostgreSQL chooses by its statistics.
+ */
+function valuedSource(context: QueryContext, plan: SelectionPlan): SqlCondition {
+  const join = sql.raw(context.dialect === 'sqlite' ? 'cross join' : 'join');
+  return plan.driven
+    ? sql`catalog_entities e ${join} catalog_search o on o.entity_ref = e.entity_ref`
+    : sql`catalog_search o ${join} catalog_entities e on e.entity_ref = o.entity_ref`;
+}
+
+/** Rows of a segment after `bound` and up to `edge` (inclusive), in scan order. */
+async function fetchSegment(
+  scan: SegmentScan,
+  plan: SelectionPlan,
+  bound: CursorPosition | undefined,
+  edge: CursorPosition | undefined,
+  limit: number,
+  offset: number,
+): Promise<PageRow[]> {
+  const { context, request, segment } = scan;
+  const { after, upTo, direction } = scanDirection(request);
+  const skip = offset > 0 ? sql`offset ${offset}` : sql``;
+
+  if (segment === 'valued') {
+    const field = request.sort!.field;
+    const start = bound
+      ? sql`and (o.value, o.entity_ref) ${after} (${bound.value}, ${bound.ref})`
+      : sql``;
+    const end = edge
+      ? sql`and (o.value, o.entity_ref) ${upTo} (${edge.value}, ${edge.ref})`
+      : sql``;
+    const result = await sql<PageRow>`
+      select e.entity_ref as ref, e.body as body, o.value as value
+      from ${valuedSource(context, plan)}
+      where o.key = ${field} and o.value is not null
+        and ${smallestValueOnly(field)}
+        and ${plan.where(sql.ref('e.entity_ref'))}
+        ${start} ${end}
+      order by o.value ${direction}, o.entity_ref ${direction}
+      limit ${limit} ${skip}
+    `.execute(context.db);
+    return result.rows;
+  }
+
+  const start = bound ? sql`and e.entity_ref ${after} ${bound.ref}` : sql``;
+  const end = edge ? sql`and e.entity_ref ${upTo} ${edge.ref}` : sql``;
+  const result = await sql<{ ref: string; body: string }>`
+    select e.entity_ref as ref, e.body as body
+    from catalog_entities e
+    where ${plan.where(sql.ref('e.entity_ref'))}
+      ${segment === 'unvalued' ? withoutValue(request.sort!.field) : sql``}
+      ${start} ${end}
+    order by e.entity_ref ${direction}
+    limit ${limit} ${skip}
+  `.execute(context.db);
+  return result.rows.map((row) => ({ ...row, value: null }));
+}
+
+/** Keeps only the search row with the entity's smallest value for the field. */
+function smallestValueOnly(field: string): SqlCondition {
+  return sql`not exists (select 1 from catalog_search x where x.entity_ref = o.entity_ref and x.key = ${field} and x.value < o.value)`;
+}
+
+function withoutValue(field: string): SqlCondition {
+  return sql`and not exists (select 1 from catalog_search x where x.entity_ref = e.entity_ref and x.key = ${field} and x.value is not null)`;
+}
+
+/** Counts the rows of a whole segment; needed only when an offset skips past it. */
+async function countSegment(scan: SegmentScan, plan: SelectionPlan): Promise<number> {
+  const { context, request, segment } = scan;
+  const field = request.sort?.field;
+  const query =
+    segment === 'valued'
+      ? sql<{ count: number | string }>`
+          select count(*) as count from ${valuedSource(context, plan)}
+          where o.key = ${field} and o.value is not null and ${smallestValueOnly(field!)}
+            and ${plan.where(sql.ref('e.entity_ref'))}`
+      : sql<{ count: number | string }>`
+          select count(*) as count from catalog_entities e
+          where ${plan.where(sql.ref('e.entity_ref'))}
+            ${segment === 'unvalued' ? withoutValue(field!) : sql``}`;
+  const result = await query.execute(context.db);
+  return Number(result.rows[0]?.count ?? 0);
+}

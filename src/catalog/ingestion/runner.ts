@@ -1,0 +1,332 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { CatalogConfig } from '../../config/index.js';
+import type { RefreshSummary } from '../catalog.js';
+import { FileReadCache } from './file-cache.js';
+import { type CatalogIssue, ISSUE_CODES } from './issues.js';
+import { allowedKinds } from './kind-rules.js';
+import type { LocationRecord } from './location-plan.js';
+import type { FileReadResult } from './read-file.js';
+import type { IngestionStore } from './store.js';
+import { resolveTargetFiles, watchRootOf } from './target-files.js';
+import { FolderWatcher, type WatchRequest } from './watch.js';
+import { type LocationRefreshOutcome, writeLocationRefresh } from './write-refresh.js';
+
+/** Settings a location inherits from the config location it was reached from. */
+interface LocationContext {
+  originTarget: string;
+  allowedKinds: ReadonlySet<string> | undefined;
+  /** Parents of the location, nearest first. */
+  ancestors: LocationRecord[];
+  /** Whether the Location entity that declared it sets `presence: optional`. */
+  optional: boolean;
+}
+
+/** Passes of re-refreshing locations whose denied references became free. */
+const MAX_RETRY_PASSES = 3;
+
+/**
+ * Runs every refresh of the catalog's locations one after another, so two
+ * refreshes never interleave their reads and writes: at start, on the
+ * interval, and when watched folders change. Each location is read and
+ * stored on its own, then its child locations, depth first.
+ */
+export class IngestionRunner {
+  readonly #store: IngestionStore;
+  readonly #config: CatalogConfig;
+  readonly #logger: Logger;
+  readonly #cache = new FileReadCache();
+  /** Files each location read last, to stop a location from reading what an ancestor reads. */
+  readonly #filesByLocation = new Map<string, string[]>();
+  /** Target and placeholder files of each location, for the watcher. */
+  readonly #watchInfo = new Map<string, { target: string; dependencies: string[] }>();
+  readonly #optional = new Map<string, boolean>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #intervalTimer: NodeJS.Timeout | undefined;
+  #watcher: FolderWatcher | undefined;
+  #fullRefreshQueued = false;
+
+  constructor(store: IngestionStore, config: CatalogConfig, logger: Logger) {
+    this.#store = store;
+    this.#config = config;
+    this.#logger = logger;
+  }
+
+  /** Refreshes every location, after any refresh already under way. */
+  refreshAll(): Promise<RefreshSummary> {
+    return this.#enqueue(() => this.#refreshAll());
+  }
+
+  /** Refreshes the locations and everything below them, after any refresh already under way. */
+  refreshLocations(ids: Iterable<string>): Promise<void> {
+    const requested = new Set(ids);
+    return this.#enqueue(() => this.#refreshLocations(requested));
+  }
+
+  startBackgroundRefresh(): void {
+    const seconds = this.#config.refresh.intervalSeconds;
+    if (seconds > 0 && !this.#intervalTimer) {
+      this.#intervalTimer = setInterval(() => this.#queueFullRefresh(), seconds * 1000);
+      this.#intervalTimer.unref();
+    }
+    if (this.#config.refresh.watch && !this.#watcher) {
+      this.#watcher = new FolderWatcher(this.#logger, (ids) => {
+        this.refreshLocations(ids).catch((error: unknown) =>
+          this.#logger.error({ err: error }, 'catalog refresh after a file change failed'),
+        );
+      });
+      this.#updateWatcher();
+    }
+    this.#logger.info(
+      { intervalSeconds: seconds, watch: this.#config.refresh.watch },
+      'catalog background refresh started',
+    );
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#intervalTimer);
+    this.#intervalTimer = undefined;
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    await this.#queue.catch(() => {});
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task, task);
+    this.#queue = run.then(
+      () => this.#updateWatcher(),
+      () => this.#updateWatcher(),
+    );
+    return run;
+  }
+
+  #queueFullRefresh(): void {
+    if (this.#fullRefreshQueued) {
+      return;
+    }
+    this.#fullRefreshQueued = true;
+    this.#enqueue(async () => {
+      this.#fullRefreshQueued = false;
+      const started = Date.now();
+      const summary = await this.#refreshAll();
+      this.#logger.info(
+        { ...summary, durationMs: Date.now() - started },
+        'catalog refresh finished',
+      );
+    }).catch((error: unknown) =>
+      this.#logger.error({ err: error }, 'catalog interval refresh failed'),
+    );
+  }
+
+  async #refreshAll(): Promise<RefreshSummary> {
+    const now = new Date().toISOString();
+    const targets = this.#config.locations.map((location) => location.target);
+    const roots = await this.#store.syncConfigLocations(targets, now);
+
+    const retry = new Set<string>();
+    for (const root of roots) {
+      await this.#refreshSubtree(root, this.#rootContext(root), retry);
+    }
+    await this.#retry(retry);
+    await this.#forgetRemovedLocations();
+
+    const counts = await this.#store.counts();
+    return {
+      locations: counts.locations,
+      entities: counts.entities,
+      errors: counts.errors,
+      warnings: counts.warnings,
+    };
+  }
+
+  async #refreshLocations(requested: ReadonlySet<string>): Promise<void> {
+    const retry = new Set<string>();
+    for (const id of requested) {
+      const location = await this.#store.loadLocation(id);
+      if (!location) {
+        continue;
+      }
+      const context = await this.#contextOf(location);
+      if (context.ancestors.some((ancestor) => requested.has(ancestor.id))) {
+        continue;
+      }
+      await this.#refreshSubtree(location, context, retry);
+    }
+    await this.#retry(retry);
+    await this.#forgetRemovedLocations();
+  }
+
+  async #retry(retry: Set<string>): Promise<void> {
+    for (let pass = 0; pass < MAX_RETRY_PASSES && retry.size > 0; pass++) {
+      const ids = [...retry];
+      retry.clear();
+      for (const id of ids) {
+        const location = await this.#store.loadLocation(id);
+        if (location) {
+          await this.#refreshSubtree(location, await this.#contextOf(location), retry);
+        }
+      }
+    }
+  }
+
+  async #refreshSubtree(
+    location: LocationRecord,
+    context: LocationContext,
+    retry: Set<string>,
+  ): Promise<void> {
+    const outcome = await this.#refreshOne(location, context);
+    if (!outcome) {
+      return;
+    }
+    for (const id of outcome.retry) {
+      retry.add(id);
+    }
+
+    const ancestors = [location, ...context.ancestors];
+    for (const child of outcome.children) {
+      if (ancestors.some((ancestor) => ancestor.id === child.location.id)) {
+        continue;
+      }
+      await this.#refreshSubtree(
+        child.location,
+        { ...context, ancestors, optional: child.optional },
+        retry,
+      );
+    }
+  }
+
+  async #refreshOne(
+    location: LocationRecord,
+    context: LocationContext,
+  ): Promise<LocationRefreshOutcome | undefined> {
+    try {
+      const resolved = await resolveTargetFiles(location.target, { optional: context.optional });
+      // A target of a Location entity is reported on that entity, so readers find who declared it.
+      const declaredBy = location.parentEntityRef;
+      const targetIssues: CatalogIssue[] = resolved.issues.map((issue) =>
+        declaredBy ? { ...issue, entityRef: declaredBy } : issue,
+      );
+      const ancestorFiles = new Map<string, string>();
+      for (const ancestor of context.ancestors) {
+        for (const file of this.#filesByLocation.get(ancestor.id) ?? []) {
+          ancestorFiles.set(file, ancestor.target);
+        }
+      }
+
+      const files: string[] = [];
+      for (const file of resolved.files) {
+        const reader = ancestorFiles.get(file);
+        if (reader === undefined) {
+          files.push(file);
+          continue;
+        }
+        targetIssues.push({
+          severity: 'error',
+          code: ISSUE_CODES.locationCycle,
+          file,
+          message: `${file} is already read by location ${reader}, which leads to this location; it is not read again, so narrow the target ${location.target}`,
+        });
+      }
+
+      const results: FileReadResult[] = [];
+      for (const file of files) {
+        results.push(await this.#cache.read(file, { allowedKinds: context.allowedKinds }));
+      }
+      this.#filesByLocation.set(location.id, files);
+      this.#watchInfo.set(location.id, {
+        target: location.target,
+        dependencies: results.flatMap((result) => result.dependencies),
+      });
+      this.#optional.set(location.id, context.optional);
+
+      const now = new Date().toISOString();
+      const outcome = await this.#store.transaction((transaction) =>
+        writeLocationRefresh(transaction, {
+          location,
+          originTarget: context.originTarget,
+          files: results,
+          targetIssues,
+          now,
+        }),
+      );
+      this.#logger.info(
+        {
+          location: location.target,
+          entities: outcome.entities,
+          errors: outcome.errors,
+          warnings: outcome.warnings,
+        },
+        'catalog location refreshed',
+      );
+      return outcome;
+    } catch (error) {
+      this.#logger.error(
+        { err: error, location: location.target },
+        'catalog location refresh failed',
+      );
+      return undefined;
+    }
+  }
+
+  #rootContext(root: LocationRecord): LocationContext {
+    const index = this.#config.locations.findIndex((location) => location.target === root.target);
+    return {
+      originTarget: root.target,
+      allowedKinds: allowedKinds(this.#config.rules, this.#config.locations[index]?.rules),
+      ancestors: [],
+      optional: false,
+    };
+  }
+
+  async #contextOf(location: LocationRecord): Promise<LocationContext> {
+    const ancestors: LocationRecord[] = [];
+    let parentId = location.parentId;
+    while (parentId !== null && !ancestors.some((ancestor) => ancestor.id === parentId)) {
+      const parent = await this.#store.loadLocation(parentId);
+      if (!parent) {
+        break;
+      }
+      ancestors.push(parent);
+      parentId = parent.parentId;
+    }
+    const root = ancestors[ancestors.length - 1] ?? location;
+    return {
+      ...this.#rootContext(root),
+      ancestors,
+      optional: this.#optional.get(location.id) ?? false,
+    };
+  }
+
+  async #forgetRemovedLocations(): Promise<void> {
+    const ids = new Set((await this.#store.listLocations()).map((location) => location.id));
+    for (const map of [this.#filesByLocation, this.#watchInfo, this.#optional]) {
+      for (const id of map.keys()) {
+        if (!ids.has(id)) {
+          map.delete(id);
+        }
+      }
+    }
+    this.#cache.retainOnly(new Set([...this.#filesByLocation.values()].flat()));
+  }
+
+  #updateWatcher(): void {
+    if (!this.#watcher) {
+      return;
+    }
+    const requests = new Map<string, WatchRequest & { locationIds: Set<string> }>();
+    const add = (folder: string, recursive: boolean, id: string) => {
+      const key = `${folder}\u0000${recursive}`;
+      const request = requests.get(key) ?? { folder, recursive, locationIds: new Set<string>() };
+      request.locationIds.add(id);
+      requests.set(key, request);
+    };
+    for (const [id, info] of this.#watchInfo) {
+      const root = watchRootOf(info.target);
+      add(root.folder, root.recursive, id);
+      for (const dependency of info.dependencies) {
+        add(path.dirname(dependency), false, id);
+      }
+    }
+    this.#watcher.update([...requests.values()]);
+  }
+}

@@ -1,0 +1,325 @@
+import {
+  danglingMessage,
+  danglingWarningsFromBodies,
+  findGroupCycles,
+  groupCycleMessage,
+} from './derived-warnings.js';
+import { type CatalogIssue, formatField, ISSUE_CODES } from './issues.js';
+import { type LocationRecord, type PlannedEntity, planEntities } from './location-plan.js';
+import type { FileReadResult } from './read-file.js';
+import { type ErrorRowInput, errorRow, locationIdOf, type StoreTransaction } from './store.js';
+
+/** The files one location refresh read, ready to be stored. */
+export interface LocationRefresh {
+  location: LocationRecord;
+  /** Target of the config location this one was reached from, for the origin annotation. */
+  originTarget: string;
+  files: readonly FileReadResult[];
+  /** Faults of the target itself: a missing file, an empty glob, a file an ancestor already reads. */
+  targetIssues: readonly CatalogIssue[];
+  now: string;
+}
+
+export interface LocationRefreshOutcome {
+  entities: number;
+  errors: number;
+  warnings: number;
+  /** The location's children after the refresh, in position order, with whether a missing file is fine. */
+  children: Array<{ location: LocationRecord; optional: boolean }>;
+  /** Locations to refresh again, because a reference or target they were denied is now free. */
+  retry: string[];
+}
+
+/**
+ * Stores one location refresh inside `transaction`: entities, relations,
+ * search rows, child locations and faults, then the warnings derived from the
+ * whole catalog that this refresh may have changed.
+ */
+export async function writeLocationRefresh(
+  transaction: StoreTransaction,
+  refresh: LocationRefresh,
+): Promise<LocationRefreshOutcome> {
+  const { location, now } = refresh;
+
+  const existing = await transaction.existingEntities(location.id);
+  const candidates = new Set<string>();
+  for (const file of refresh.files) {
+    for (const entity of file.entities) {
+      if (!existing.has(entity.ref)) {
+        candidates.add(entity.ref);
+      }
+    }
+  }
+  const owners = await transaction.foreignOwners([...candidates], location.id);
+  const plan = planEntities({
+    location,
+    originTarget: refresh.originTarget,
+    now,
+    files: refresh.files,
+    existing,
+    owners,
+  });
+
+  await transaction.deleteEntities(plan.remove);
+  await transaction.insertEntities(plan.stored.filter((entity) => entity.changed));
+
+  const children = await syncChildLocations(transaction, location, plan.stored, now);
+  const storedRefs = new Set(plan.stored.map((entity) => entity.read.ref));
+
+  const issues: CatalogIssue[] = [...refresh.targetIssues];
+  for (const file of refresh.files) {
+    issues.push(...file.issues);
+  }
+  for (const entity of plan.stored) {
+    issues.push(...entity.read.issues);
+  }
+  issues.push(...plan.issues, ...children.issues);
+  issues.push(...(await danglingWarnings(transaction, plan.stored, storedRefs)));
+  await transaction.replaceLocationErrors(
+    location.id,
+    issues.map((issue) => errorRow(issue, location.id, now)),
+  );
+
+  const appeared = [...storedRefs].filter((ref) => !existing.has(ref));
+  const disappeared = [...existing.keys()].filter((ref) => !storedRefs.has(ref));
+  disappeared.push(...children.removedRefs);
+  await refreshExternalDangling(transaction, [...appeared, ...disappeared], location.id, now);
+
+  const groupsChanged =
+    plan.stored.some((entity) => entity.changed && entity.read.entity.kind === 'Group') ||
+    disappeared.some((ref) => ref.startsWith('group:'));
+  if (groupsChanged) {
+    await refreshGroupCycles(transaction, now);
+  }
+
+  const retry = new Set(await transaction.conflictedLocations(disappeared, location.id));
+  if (children.removedAny) {
+    for (const id of await transaction.locationConflictLocations()) {
+      retry.add(id);
+    }
+  }
+  retry.delete(location.id);
+  await transaction.markRefreshed(location.id, now);
+
+  return {
+    entities: plan.stored.length,
+    errors: issues.filter((issue) => issue.severity === 'error').length,
+    warnings: issues.filter((issue) => issue.severity === 'warning').length,
+    children: children.children,
+    retry: [...retry],
+  };
+}
+
+/**
+ * Makes the location's children match the targets of its stored Location
+ * entities. A target that is the location itself or one of its ancestors is a
+ * cycle, so it is not registered. A target that another location already
+ * registered stays with that location.
+ */
+async function syncChildLocations(
+  transaction: StoreTransaction,
+  location: LocationRecord,
+  stored: readonly PlannedEntity[],
+  now: string,
+): Promise<{
+  children: LocationRefreshOutcome['children'];
+  issues: CatalogIssue[];
+  removedRefs: string[];
+  removedAny: boolean;
+}> {
+  const issues: CatalogIssue[] = [];
+  const desired: Array<{ location: LocationRecord; optional: boolean }> = [];
+  const declared = new Set<string>();
+
+  const current = await transaction.childLocations(location.id);
+  const targets = stored.flatMap((entity) => entity.read.targets.map((target) => target.target));
+  const registered = new Map(
+    (await transaction.locationsByTarget('file', targets)).map((row) => [row.target, row]),
+  );
+  const ancestors = await transaction.ancestors(location);
+  const chain = [location, ...ancestors];
+
+  for (const entity of stored) {
+    for (const target of entity.read.targets) {
+      const issueBase = {
+        file: entity.file,
+        docIndex: entity.read.docIndex,
+        line: target.line,
+        entityRef: entity.read.ref,
+        field: formatField(target.path),
+      };
+
+      if (declared.has(target.target)) {
+        issues.push({
+          ...issueBase,
+          severity: 'warning',
+          code: ISSUE_CODES.locationConflict,
+          message: `${target.target} is declared more than once in location ${location.target}; it is read once`,
+        });
+        continue;
+      }
+      declared.add(target.target);
+
+      const ancestor = chain.find((row) => row.target === target.target);
+      if (ancestor) {
+        issues.push({
+          ...issueBase,
+          severity: 'error',
+          code: ISSUE_CODES.locationCycle,
+          message: `${target.target} points back at location ${ancestor.target}, which already leads here (${chain
+            .map((row) => row.target)
+            .reverse()
+            .join(' → ')}); the cycle stops here, so remove this target`,
+        });
+        continue;
+      }
+
+      const other = registered.get(target.target);
+      if (other && other.parentId !== location.id) {
+        issues.push({
+          ...issueBase,
+          severity: 'warning',
+          code: ISSUE_CODES.locationConflict,
+          message: `${target.target} is already registered by ${other.parentId === null ? 'the config' : `location ${other.parentEntityRef ?? other.parentId}`}; it is read there and not again here`,
+        });
+        continue;
+      }
+
+      desired.push({
+        location: {
+          id: other?.id ?? locationIdOf('file', target.target),
+          type: 'file',
+          target: target.target,
+          parentId: location.id,
+          parentEntityRef: entity.read.ref,
+          position: desired.length,
+        },
+        optional: target.optional,
+      });
+    }
+  }
+
+  const keep = new Set(desired.map((child) => child.location.id));
+  const removed = current.filter((row) => !keep.has(row.id)).map((row) => row.id);
+  const removedRefs = await transaction.subtreeEntities(removed);
+  await transaction.deleteLocations(removed);
+  await transaction.upsertLocations(
+    desired.map((child) => child.location),
+    now,
+  );
+  return { children: desired, issues, removedRefs, removedAny: removed.length > 0 };
+}
+
+/** Dangling-reference warnings of the location's own entities, with the line of each reference. */
+async function danglingWarnings(
+  transaction: StoreTransaction,
+  stored: readonly PlannedEntity[],
+  storedRefs: ReadonlySet<string>,
+): Promise<CatalogIssue[]> {
+  const outside = new Set<string>();
+  for (const entity of stored) {
+    for (const relation of entity.read.relations) {
+      if (relation.sourceRef === entity.read.ref && !storedRefs.has(relation.targetRef)) {
+        outside.add(relation.targetRef);
+      }
+    }
+  }
+  const present = await transaction.existingRefs([...outside]);
+
+  const warnings: CatalogIssue[] = [];
+  for (const entity of stored) {
+    const seen = new Set<string>();
+    for (const relation of entity.read.relations) {
+      const target = relation.targetRef;
+      if (relation.sourceRef !== entity.read.ref || storedRefs.has(target) || present.has(target)) {
+        continue;
+      }
+      const field = formatField(relation.path);
+      if (seen.has(field)) {
+        continue;
+      }
+      seen.add(field);
+      warnings.push({
+        severity: 'warning',
+        code: ISSUE_CODES.danglingReference,
+        file: entity.file,
+        docIndex: entity.read.docIndex,
+        line: relation.line,
+        entityRef: entity.read.ref,
+        field,
+        message: danglingMessage(field, target),
+      });
+    }
+  }
+  return warnings;
+}
+
+/**
+ * Recomputes the dangling-reference warnings of entities in other locations
+ * that refer to the references that appeared in or disappeared from this one.
+ */
+async function refreshExternalDangling(
+  transaction: StoreTransaction,
+  changedRefs: readonly string[],
+  locationId: string,
+  now: string,
+): Promise<void> {
+  if (changedRefs.length === 0) {
+    return;
+  }
+  const referrers = await transaction.externalReferrers(changedRefs, locationId);
+  if (referrers.length === 0) {
+    return;
+  }
+
+  const referrerRefs = referrers.map((referrer) => referrer.entityRef);
+  const outgoing = await transaction.outgoingRelations(referrerRefs);
+  const present = await transaction.existingRefs([
+    ...new Set(outgoing.map(([, target]) => target)),
+  ]);
+  const missing = new Map<string, Set<string>>();
+  for (const [origin, target] of outgoing) {
+    if (!present.has(target)) {
+      const targets = missing.get(origin) ?? new Set<string>();
+      targets.add(target);
+      missing.set(origin, targets);
+    }
+  }
+
+  const rows: ErrorRowInput[] = danglingWarningsFromBodies(referrers, missing).map((warning) =>
+    errorRow(warning, warning.locationId, now),
+  );
+  await transaction.replaceDanglingWarnings(referrerRefs, rows);
+}
+
+/** Recomputes every group-cycle warning from the `childOf` relations of the whole catalog. */
+async function refreshGroupCycles(transaction: StoreTransaction, now: string): Promise<void> {
+  const cycles = findGroupCycles(await transaction.childOfEdges());
+  const members = cycles.flat();
+  const places = await transaction.entityPlaces(members);
+
+  const rows: ErrorRowInput[] = [];
+  for (const cycle of cycles) {
+    for (const groupRef of cycle) {
+      const place = places.get(groupRef);
+      if (!place) {
+        continue;
+      }
+      rows.push(
+        errorRow(
+          {
+            severity: 'warning',
+            code: ISSUE_CODES.groupCycle,
+            file: place.file,
+            docIndex: place.docIndex,
+            entityRef: groupRef,
+            message: groupCycleMessage(groupRef, cycle),
+          },
+          place.locationId,
+          now,
+        ),
+      );
+    }
+  }
+  await transaction.replaceGroupCycleWarnings(rows);
+}

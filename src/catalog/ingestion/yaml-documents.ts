@@ -1,0 +1,117 @@
+import {
+  type Document,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Scalar,
+} from 'yaml';
+
+/** One non-empty YAML document of a catalog file. */
+export interface YamlDocument {
+  /** Index among all documents of the file, empty ones included, from 0. */
+  index: number;
+  /** Line where the document's content starts, from 1. */
+  line: number;
+  /** The document as plain JSON-like data. */
+  value: unknown;
+  /** Line of the node at `path`, or of its nearest ancestor that exists. */
+  lineOf(path: readonly PropertyKey[]): number;
+}
+
+export type ParsedYaml =
+  | { ok: true; documents: YamlDocument[] }
+  | { ok: false; line: number; column: number; message: string };
+
+/**
+ * Parses every document of a file with the `yaml` package, as Backstage's
+ * catalog does. Empty documents (such as after a trailing `---`) are left out
+ * but keep their index. Any syntax error fails the whole file, because the
+ * documents after a broken one cannot be trusted.
+ */
+export function parseYamlDocuments(text: string): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const all: Document.Parsed[] = Array.isArray(parsed) ? parsed : [];
+
+  for (const document of all) {
+    const [error] = document.errors;
+    if (error) {
+      const position = lineCounter.linePos(error.pos[0]);
+      return {
+        ok: false,
+        line: position.line,
+        column: position.col,
+        message: error.message.split('\n')[0] ?? error.message,
+      };
+    }
+  }
+
+  const documents: YamlDocument[] = [];
+  all.forEach((document, index) => {
+    const contents = document.contents;
+    if (contents === null || contents.range === undefined) {
+      return;
+    }
+    const line = lineCounter.linePos(contents.range[0]).line;
+    documents.push({
+      index,
+      line,
+      value: document.toJS({ maxAliasCount: 100 }),
+      lineOf: (path) => lineOfPath(document, lineCounter, path) ?? line,
+    });
+  });
+  return { ok: true, documents };
+}
+
+/**
+ * Line of the deepest node on `path`: for a mapping entry the line of its key,
+ * for a list item the line of the item, so a missing field points at its parent.
+ */
+function lineOfPath(
+  document: Document.Parsed,
+  lineCounter: LineCounter,
+  path: readonly PropertyKey[],
+): number | undefined {
+  let node: unknown = document.contents;
+  let line: number | undefined;
+  for (const step of path) {
+    if (isMap(node)) {
+      const pair = node.items.find(
+        (item) => isScalar(item.key) && String(item.key.value) === String(step),
+      );
+      if (!pair) {
+        break;
+      }
+      const key = pair.key as Scalar;
+      line = key.range ? lineCounter.linePos(key.range[0]).line : line;
+      node = pair.value;
+    } else if (isSeq(node) && typeof step === 'number') {
+      const item = node.items[step];
+      if (!isNode(item)) {
+        break;
+      }
+      line = item.range ? lineCounter.linePos(item.range[0]).line : line;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return line;
+}
+
+/** Names the YAML type of a document's content for messages: mapping, list or scalar. */
+export function describeYamlValue(value: unknown): string {
+  if (Array.isArray(value)) {
+    return 'a list';
+  }
+  if (value === null) {
+    return 'null';
+  }
+  if (typeof value === 'object') {
+    return 'a mapping';
+  }
+  return `the ${typeof value} ${JSON.stringify(value)}`;
+}
