@@ -58,8 +58,12 @@ const authSchema = z
     session: z
       .object({
         /**
-         * Key that signs session cookies. When absent, the portal generates one
-         * and keeps it in the database, so sessions survive a restart.
+         * Key from which the portal derives the key that encrypts the
+         * short-lived sign-in transaction cookie (state, nonce, PKCE verifier,
+         * return path). Session cookies need no key: they carry a random id
+         * whose SHA-256 is looked up in the database. When absent, the portal
+         * generates a secret and keeps it in the database, so sign-ins in
+         * progress survive a restart and replicas share it.
          */
         secret: z.string().min(32, 'must be at least 32 characters').optional(),
         cookieName: nonEmpty.default('portal_session'),
