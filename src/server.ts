@@ -45,7 +45,13 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
     const catalog = createCatalog({ database, config: config.catalog, logger, registry });
     closers.unshift(() => catalog.stop());
     const permissions = new PermissionService(registry, config.permission.rolesFile);
-    const shell = createShell({ config, logger, permissions });
+    const shell = createShell({
+      config,
+      logger,
+      permissions,
+      // Called only per request, after identity below has been created.
+      authenticate: (request) => identity.authenticate(request),
+    });
 
     const identity = await createIdentity({
       config,

@@ -1,0 +1,124 @@
+import type { ShellNodeConfig } from '../config/index.js';
+import type { Decision, Principal } from '../permissions/index.js';
+
+/** A navigation node as Luigi core reads it in `navigation.nodes`. */
+export interface LuigiNode {
+  pathSegment: string;
+  label: string;
+  viewUrl?: string;
+  icon?: string;
+  category?: string;
+  hideFromNav?: boolean;
+  hideSideNav?: boolean;
+  context?: Record<string, unknown>;
+  children?: LuigiNode[];
+}
+
+/** The user shown in Luigi's profile menu. */
+export interface ShellProfile {
+  /** The user's entity name until the browser replaces it with the display name. */
+  name: string;
+  userEntityRef: string;
+}
+
+/** Body of `GET /api/shell/config`. */
+export interface ShellConfigResponse {
+  title: string;
+  nodes: LuigiNode[];
+  profile: ShellProfile;
+}
+
+/** The part of the permission service that navigation needs. */
+export interface NavigationAuthorizer {
+  authorize(principal: Principal, permission: string): Decision;
+}
+
+/**
+ * Builds the user's Luigi navigation from validated nodes. A node is kept when
+ * it is public or its permission is not denied; CONDITIONAL counts as held
+ * because the micro frontend's API calls apply the conditions. Children are
+ * filtered the same way, and a node without a view whose children were all
+ * filtered out is left out too.
+ */
+export function buildUserNavigation(
+  nodes: readonly ShellNodeConfig[],
+  principal: Principal,
+  permissions: NavigationAuthorizer,
+): LuigiNode[] {
+  const grantedByPermission = new Map<string, boolean>();
+  const isGranted = (permission: string): boolean => {
+    let granted = grantedByPermission.get(permission);
+    if (granted === undefined) {
+      granted = permissions.authorize(principal, permission).result !== 'DENY';
+      grantedByPermission.set(permission, granted);
+    }
+    return granted;
+  };
+  return filterNodes(nodes, isGranted).map(hideEmptySideNav);
+}
+
+/**
+ * Hides the side navigation of a top-level node whose children are all hidden
+ * from the navigation, such as the dynamic entity route below the catalog,
+ * because Luigi would show an empty panel there. The flag goes on every
+ * descendant too, since Luigi 2.31 reads `hideSideNav` on the current node only.
+ */
+function hideEmptySideNav(node: LuigiNode): LuigiNode {
+  const children = node.children ?? [];
+  if (children.length > 0 && children.every((child) => child.hideFromNav === true)) {
+    return withSideNavHidden(node);
+  }
+  return node;
+}
+
+function withSideNavHidden(node: LuigiNode): LuigiNode {
+  const hidden: LuigiNode = { ...node, hideSideNav: true };
+  if (node.children) {
+    hidden.children = node.children.map(withSideNavHidden);
+  }
+  return hidden;
+}
+
+function filterNodes(
+  nodes: readonly ShellNodeConfig[],
+  isGranted: (permission: string) => boolean,
+): LuigiNode[] {
+  const visible: LuigiNode[] = [];
+  for (const node of nodes) {
+    const allowed =
+      node.public === true || (node.permission !== undefined && isGranted(node.permission));
+    if (!allowed) {
+      continue;
+    }
+
+    const children = filterNodes(node.children ?? [], isGranted);
+    const hasView = typeof node.viewUrl === 'string' && node.viewUrl.trim() !== '';
+    if (children.length === 0 && !hasView) {
+      continue;
+    }
+
+    visible.push(toLuigiNode(node, children));
+  }
+  return visible;
+}
+
+function toLuigiNode(node: ShellNodeConfig, children: LuigiNode[]): LuigiNode {
+  const luigiNode: LuigiNode = {
+    pathSegment: node.pathSegment,
+    label: node.label ?? node.pathSegment,
+  };
+  if (node.viewUrl) luigiNode.viewUrl = node.viewUrl;
+  if (node.icon) luigiNode.icon = node.icon;
+  if (node.category) luigiNode.category = node.category;
+  if (node.hideFromNav !== undefined) luigiNode.hideFromNav = node.hideFromNav;
+  if (node.context) luigiNode.context = node.context;
+  if (children.length > 0) luigiNode.children = children;
+  return luigiNode;
+}
+
+/** Builds the profile from the principal alone: the name of `user:default/ada` is `ada`. */
+export function profileFromPrincipal(principal: Principal): ShellProfile {
+  const ref = principal.userEntityRef;
+  const name = ref.slice(ref.lastIndexOf('/') + 1).replace(/^user:/, '');
+  return { name, userEntityRef: ref };
+}

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { ShellNodeConfig } from '../config/index.js';
+import { ConfigError } from '../errors/index.js';
+import { PermissionRegistry } from '../permissions/index.js';
+import { externalViewOrigins, validateShellNodes } from './node-validation.js';
+
+function createRegistry(): PermissionRegistry {
+  const registry = new PermissionRegistry();
+  registry.registerPermissions(
+    {
+      name: 'catalog.entity.read',
+      resourceType: 'catalog-entity',
+      action: 'read',
+      description: 'Read catalog entities',
+    },
+    { name: 'tools.use', action: 'use', description: 'Use the tools' },
+  );
+  return registry;
+}
+
+/** Runs the validation and returns the ConfigError it throws. */
+function faultsOf(nodes: ShellNodeConfig[]): ConfigError {
+  try {
+    validateShellNodes(nodes, createRegistry());
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected validateShellNodes to throw a ConfigError');
+}
+
+describe('validateShellNodes', () => {
+  test('valid nodes pass unchanged', () => {
+    const nodes: ShellNodeConfig[] = [
+      {
+        pathSegment: 'catalog',
+        label: 'Catalog',
+        viewUrl: '/micro-frontends/catalog/',
+        permission: 'catalog.entity.read',
+        children: [
+          {
+            pathSegment: ':name',
+            viewUrl: '/micro-frontends/entity/',
+            hideFromNav: true,
+            permission: 'catalog.entity.read',
+          },
+        ],
+      },
+      { pathSegment: 'help', viewUrl: 'https://help.example.com/portal', public: true },
+    ];
+
+    const result = validateShellNodes(nodes, createRegistry());
+
+    assert.deepEqual(result.nodes, nodes);
+    assert.deepEqual(result.dropped, []);
+  });
+
+  test('node without permission or public is rejected', () => {
+    const error = faultsOf([
+      { pathSegment: 'catalog', viewUrl: '/micro-frontends/catalog/' },
+      {
+        pathSegment: 'tools',
+        viewUrl: '/micro-frontends/tools/',
+        permission: 'tools.use',
+        children: [
+          { pathSegment: 'secret', viewUrl: '/micro-frontends/secret/', public: false },
+          { pathSegment: 'open', viewUrl: '/micro-frontends/open/', public: true },
+        ],
+      },
+    ]);
+
+    assert.equal(error.code, 'CONFIG_INVALID');
+    assert.match(error.message, /shell\.nodes is invalid \(2 faults\)/);
+    assert.equal(error.details.length, 2);
+    assert.equal(error.details[0]?.path, 'shell.nodes[0]');
+    assert.match(
+      error.details[0]?.message ?? '',
+      /node 'catalog' has neither a permission nor public: true/,
+    );
+    assert.equal(error.details[1]?.path, 'shell.nodes[1].children[0]');
+    assert.match(error.details[1]?.message ?? '', /node 'tools\/secret' has neither/);
+  });
+
+  test('unregistered permission is rejected with the registered ones', () => {
+    const error = faultsOf([
+      { pathSegment: 'deploy', viewUrl: '/micro-frontends/deploy/', permission: 'deploy.run' },
+    ]);
+
+    assert.equal(error.details.length, 1);
+    assert.equal(error.details[0]?.path, 'shell.nodes[0].permission');
+    assert.equal(error.details[0]?.value, 'deploy.run');
+    assert.match(error.details[0]?.message ?? '', /'deploy\.run', which is not registered/);
+    assert.match(error.details[0]?.message ?? '', /catalog\.entity\.read, tools\.use/);
+  });
+
+  test('permission together with public is rejected', () => {
+    const error = faultsOf([
+      {
+        pathSegment: 'catalog',
+        viewUrl: '/micro-frontends/catalog/',
+        permission: 'catalog.entity.read',
+        public: true,
+      },
+    ]);
+
+    assert.equal(error.details.length, 1);
+    assert.equal(error.details[0]?.path, 'shell.nodes[0].public');
+    assert.match(error.details[0]?.message ?? '', /sets both permission and public: true/);
+  });
+
+  test('every fault of every node is listed', () => {
+    const error = faultsOf([
+      { pathSegment: 'a', viewUrl: '/a/' },
+      { pathSegment: 'a', viewUrl: '/a2/', public: true },
+      { pathSegment: 'b/c', viewUrl: '/b/', public: true },
+      { pathSegment: 'd', viewUrl: 'javascript:alert(1)', public: true },
+      { pathSegment: 'e', viewUrl: 'relative/page.html', public: true },
+      { pathSegment: 'f', viewUrl: '//cdn.example.com/x', permission: 'nope' },
+    ]);
+
+    const paths = error.details.map((detail) => detail.path);
+    assert.deepEqual(paths, [
+      'shell.nodes[0]',
+      'shell.nodes[1].pathSegment',
+      'shell.nodes[2].pathSegment',
+      'shell.nodes[3].viewUrl',
+      'shell.nodes[4].viewUrl',
+      'shell.nodes[5].permission',
+      'shell.nodes[5].viewUrl',
+    ]);
+    assert.match(error.details[1]?.message ?? '', /repeats the pathSegment of shell\.nodes\[0\]/);
+    assert.match(error.details[2]?.message ?? '', /one URL path segment without '\/'/);
+  });
+
+  test('C11 node without children or viewUrl is left out', () => {
+    // The case's nodes, with the access that default deny requires on every node.
+    const nodes: ShellNodeConfig[] = [
+      {
+        pathSegment: 'home',
+        viewUrl: '/micro-frontends/home/',
+        public: true,
+        children: [{ pathSegment: 'empty', label: 'Empty', viewUrl: '', public: true }],
+      },
+      {
+        pathSegment: 'catalog',
+        viewUrl: '/micro-frontends/catalog/',
+        permission: 'catalog.entity.read',
+      },
+    ];
+
+    const result = validateShellNodes(nodes, createRegistry());
+
+    assert.equal(result.dropped.length, 1);
+    assert.equal(result.dropped[0]?.nodePath, 'home/empty');
+    assert.equal(result.dropped[0]?.field, 'shell.nodes[0].children[0]');
+    assert.match(result.dropped[0]?.reason ?? '', /no children and no viewUrl/);
+    assert.deepEqual(result.nodes, [
+      { pathSegment: 'home', viewUrl: '/micro-frontends/home/', public: true, children: [] },
+      {
+        pathSegment: 'catalog',
+        viewUrl: '/micro-frontends/catalog/',
+        permission: 'catalog.entity.read',
+      },
+    ]);
+  });
+
+  test('node without viewUrl whose children are all dropped is left out', () => {
+    const result = validateShellNodes(
+      [
+        {
+          pathSegment: 'tools',
+          public: true,
+          children: [
+            { pathSegment: 'a', public: true },
+            { pathSegment: 'b', viewUrl: '   ', public: true, children: [] },
+          ],
+        },
+        { pathSegment: 'catalog', viewUrl: '/micro-frontends/catalog/', public: true },
+      ],
+      createRegistry(),
+    );
+
+    assert.deepEqual(
+      result.dropped.map((node) => node.nodePath),
+      ['tools/a', 'tools/b', 'tools'],
+    );
+    assert.match(result.dropped[2]?.reason ?? '', /every child was left out/);
+    assert.deepEqual(
+      result.nodes.map((node) => node.pathSegment),
+      ['catalog'],
+    );
+  });
+
+  test('node with children needs no viewUrl', () => {
+    const result = validateShellNodes(
+      [
+        {
+          pathSegment: 'catalog',
+          permission: 'catalog.entity.read',
+          children: [{ pathSegment: 'list', viewUrl: '/micro-frontends/catalog/', public: true }],
+        },
+      ],
+      createRegistry(),
+    );
+
+    assert.deepEqual(result.dropped, []);
+    assert.equal(result.nodes[0]?.children?.length, 1);
+  });
+});
+
+describe('externalViewOrigins', () => {
+  test('collects origins of absolute view URLs', () => {
+    const origins = externalViewOrigins([
+      { pathSegment: 'a', viewUrl: '/micro-frontends/a/' },
+      {
+        pathSegment: 'b',
+        viewUrl: 'https://tools.example.com/app/',
+        children: [{ pathSegment: 'c', viewUrl: 'http://127.0.0.1:9000/c' }],
+      },
+      { pathSegment: 'd', viewUrl: 'https://tools.example.com/other' },
+    ]);
+
+    assert.deepEqual(origins, ['http://127.0.0.1:9000', 'https://tools.example.com']);
+  });
+});

@@ -1,0 +1,125 @@
+import { type ApiResult, getJson } from '../common/api.js';
+import { byId, h, replaceChildren } from '../common/dom.js';
+import { type EntityName, stringifyEntityRef } from '../common/entity-ref.js';
+import { onViewContext, showLoading, type ViewContext } from '../common/luigi.js';
+import { renderProblem } from '../common/problems.js';
+import { type Entity, readLocations } from './model.js';
+import {
+  renderAbout,
+  renderHeader,
+  renderIngestionErrors,
+  renderKeyValues,
+  renderLinks,
+  renderRelations,
+  renderSpec,
+} from './sections.js';
+
+const main = byId<HTMLElement>('entity');
+
+let shownRef: string | undefined;
+let request: AbortController | undefined;
+
+onViewContext((view) => {
+  const target = entityFromView(view);
+  if (!target) {
+    main.removeAttribute('aria-busy');
+    replaceChildren(
+      main,
+      h('h1', null, 'Entity'),
+      h(
+        'p',
+        { role: 'alert' },
+        'This page needs an entity route such as /catalog/component/default/my-service.',
+      ),
+    );
+    return;
+  }
+
+  const ref = stringifyEntityRef(target);
+  if (ref === shownRef) return;
+  shownRef = ref;
+  const catalogPath =
+    typeof view.context.catalogPath === 'string' ? view.context.catalogPath : '/catalog';
+  void showEntity(target, ref, catalogPath);
+});
+
+/** Reads the entity from the path parameters, or from `?entity=kind:namespace/name` outside the shell. */
+function entityFromView(view: ViewContext): EntityName | undefined {
+  const { kind, namespace, name } = view.pathParams;
+  if (kind && namespace && name) {
+    return { kind, namespace, name };
+  }
+  const ref = view.nodeParams.entity;
+  const match = ref ? /^([^:]+):([^/]+)\/(.+)$/.exec(ref) : null;
+  return match ? { kind: match[1]!, namespace: match[2]!, name: match[3]! } : undefined;
+}
+
+async function showEntity(target: EntityName, ref: string, catalogPath: string): Promise<void> {
+  request?.abort();
+  const current = new AbortController();
+  request = current;
+  main.setAttribute('aria-busy', 'true');
+  replaceChildren(main, h('p', { class: 'muted', role: 'status' }, `Loading ${ref}…`));
+
+  const segments = [target.kind, target.namespace, target.name].map(encodeURIComponent);
+  const url = `/api/catalog/entities/by-name/${segments.join('/')}`;
+  let result: ApiResult<Entity>;
+  showLoading(true);
+  try {
+    result = await getJson<Entity>(url, current.signal);
+  } catch {
+    return; // Aborted by a newer navigation, which hides the indicator when it ends.
+  }
+  showLoading(false);
+  main.removeAttribute('aria-busy');
+
+  if (!result.ok) {
+    replaceChildren(
+      main,
+      h('h1', null, ref),
+      renderProblem(result.status, result.message, {
+        action: 'read catalog entities',
+        notFound: `Entity ${ref} was not found, or you are not allowed to see it.`,
+      }),
+    );
+    return;
+  }
+
+  const entity = result.data;
+  document.title = entity.metadata.title ?? entity.metadata.name;
+  replaceChildren(
+    main,
+    renderHeader(entity, ref),
+    renderAbout(entity, catalogPath),
+    renderLinks(entity),
+    renderRelations(entity, catalogPath),
+    renderSpec(entity),
+    renderKeyValues('labels', 'Labels', entity.metadata.labels),
+    renderKeyValues('annotations', 'Annotations', entity.metadata.annotations),
+  );
+  await showIngestionErrors(ref, current.signal);
+}
+
+/**
+ * Appends the errors of the entity's location. The section is shown only when
+ * the API returns 200, so a user without `catalog.location.read` (403) does
+ * not see it.
+ */
+async function showIngestionErrors(ref: string, signal: AbortSignal): Promise<void> {
+  let result: ApiResult<unknown>;
+  try {
+    result = await getJson<unknown>(
+      `/api/catalog/ingestion-errors?entityRef=${encodeURIComponent(ref)}`,
+      signal,
+    );
+  } catch {
+    return;
+  }
+  if (result.ok) {
+    main.append(renderIngestionErrors(readLocations(result.data)));
+  } else if (result.status === 0 || result.status >= 500) {
+    main.append(
+      h('p', { class: 'notice' }, `Ingestion errors could not be loaded: ${result.message}`),
+    );
+  }
+}
