@@ -96,6 +96,7 @@ test('config keeps an escaped reference literal', () => {
 
   const { config } = loadConfig([path.join(folder, 'app-config.yaml')], { env: {} });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal reference is the expected value.
   assert.equal(config.app.title, '${NOT_A_VARIABLE}');
 });
 
