@@ -56,8 +56,20 @@ export async function benchmarkListPage(options: {
         development: {
           enabled: true,
           users: [
-            { username: 'developer', password: 'bench', name: 'Developer', email: 'user-0@generated.example', groups: [] },
-            { username: 'admin', password: 'bench', name: 'Admin', email: 'user-1@generated.example', groups: [] },
+            {
+              username: 'developer',
+              password: 'bench',
+              name: 'Developer',
+              email: 'user-0@generated.example',
+              groups: [],
+            },
+            {
+              username: 'admin',
+              password: 'bench',
+              name: 'Admin',
+              email: 'user-1@generated.example',
+              groups: [],
+            },
           ],
         },
       },
@@ -71,7 +83,11 @@ export async function benchmarkListPage(options: {
 
   const { config } = loadConfig([configFile]);
   const started = performance.now();
-  const portal = await createPortal({ config, logger: createLogger({ level: 'warn' }), backgroundRefresh: false });
+  const portal = await createPortal({
+    config,
+    logger: createLogger({ level: 'warn' }),
+    backgroundRefresh: false,
+  });
   const startupSeconds = (performance.now() - started) / 1000;
   await portal.listen();
 
@@ -82,7 +98,10 @@ export async function benchmarkListPage(options: {
       const client = new HttpClient(baseUrl);
       await client.signInWithDevelopmentProvider(username, 'bench');
       for (const [name, target] of [
-        ['GET /entities kind=component limit 50', '/api/catalog/entities?filter=kind=component&limit=50'],
+        [
+          'GET /entities kind=component limit 50',
+          '/api/catalog/entities?filter=kind=component&limit=50',
+        ],
         [
           'GET /entities/by-query kind=component, by name, limit 50',
           '/api/catalog/entities/by-query?filter=kind=component&orderField=metadata.name,asc&limit=50&totalItems=exclude',
@@ -93,7 +112,9 @@ export async function benchmarkListPage(options: {
           async () => {
             const response = await client.request(target);
             if (response.status !== 200) {
-              throw new Error(`${target} returned ${response.status}: ${response.body.slice(0, 200)}`);
+              throw new Error(
+                `${target} returned ${response.status}: ${response.body.slice(0, 200)}`,
+              );
             }
             const body = JSON.parse(response.body) as unknown[] | { items: unknown[] };
             rows = Array.isArray(body) ? body.length : body.items.length;
