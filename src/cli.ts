@@ -76,7 +76,9 @@ async function start(configFiles: string[]): Promise<number> {
   }
 
   // The JSON log goes to standard output; this line is for the person at the terminal.
-  console.error(`\nBackstage Luigi is ready at ${loaded.config.app.baseUrl} (stop it with Ctrl+C)\n`);
+  console.error(
+    `\nBackstage Luigi is ready at ${loaded.config.app.baseUrl} (stop it with Ctrl+C)\n`,
+  );
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
