@@ -69,9 +69,22 @@ async function start(configFiles: string[]): Promise<number> {
   let portal: Awaited<ReturnType<typeof createPortal>>;
   try {
     portal = await createPortal({ config: loaded.config, logger });
-    await portal.listen();
   } catch (error) {
     console.error(formatErrorForTerminal(error));
+    return 1;
+  }
+  try {
+    await portal.listen();
+  } catch (error) {
+    await portal.close();
+    const { host, port } = loaded.config.backend.listen;
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      console.error(
+        `Port ${port} on ${host} is already in use: stop the process that holds it, or set backend.listen.port (and app.baseUrl) to a free port.`,
+      );
+    } else {
+      console.error(formatErrorForTerminal(error));
+    }
     return 1;
   }
 

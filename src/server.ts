@@ -5,7 +5,11 @@ import type { AppConfig } from './config/index.js';
 import { connectDatabase, type DatabaseHandle, migrateToLatest } from './database/index.js';
 import { createHttpServer, type RouteRecord } from './http/index.js';
 import { createIdentity, type Identity, identityMigrations } from './identity/index.js';
-import { PermissionRegistry, PermissionService } from './permissions/index.js';
+import {
+  PermissionRegistry,
+  PermissionService,
+  registerPermissionRoutes,
+} from './permissions/index.js';
 import { createShell } from './shell/index.js';
 
 export interface Portal {
@@ -64,11 +68,13 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
     const { app, routes } = await createHttpServer({
       logger,
       permissions,
+      canonicalOrigin: config.app.baseUrl,
       authenticate: (request) => identity.authenticate(request),
     });
     closers.unshift(() => app.close());
 
     await identity.registerRoutes(app);
+    await registerPermissionRoutes(app, permissions);
     await catalog.registerRoutes(app);
     await shell.registerRoutes(app);
     await app.ready();

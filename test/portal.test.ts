@@ -110,6 +110,19 @@ describeEachDialect('portal with the example and corpus configs', (context) => {
     assert.ok(!names.includes('route-optimizer'));
   });
 
+  test('lists the registered permissions', async () => {
+    const client = new HttpClient(portal.url);
+    await client.signInWithDevelopmentProvider('amara', 'demo');
+
+    const response = await client.request('/api/permission/permissions');
+    const names = (
+      JSON.parse(response.body) as { permissions: Array<{ name: string }> }
+    ).permissions.map((permission) => permission.name);
+
+    assert.equal(response.status, 200);
+    assert.deepEqual(names, ['catalog.entity.read', 'catalog.location.read']);
+  });
+
   test('declares access on every route', () => {
     const undeclared = portal.portal.routes.filter((route) => !route.access);
     const publicRoutes = [

@@ -1,4 +1,11 @@
-export { describeValue, detailsFromZodIssues, formatFieldPath, valueAtPath } from './issues.js';
+export {
+  countFaults,
+  describeValue,
+  detailsFromZodIssues,
+  formatFieldPath,
+  isSecretField,
+  valueAtPath,
+} from './issues.js';
 export { type LoadConfigOptions, type LoadedConfig, loadConfig, mergeConfig } from './load.js';
 export {
   type AppConfig,
@@ -16,4 +23,5 @@ export {
   parseYamlFile,
   readYamlWithSchema,
   type YamlFile,
+  yamlToJs,
 } from './yaml-file.js';

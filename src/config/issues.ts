@@ -36,23 +36,39 @@ export function describeValue(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** Field names whose values are credentials; messages say that the value is wrong, never what it is. */
+const SECRET_FIELD = /(secret|password|token|credential|private)/i;
+
+/** Whether the last key of a field path names a credential. */
+export function isSecretField(path: readonly PropertyKey[]): boolean {
+  return path.some((part) => typeof part === 'string' && SECRET_FIELD.test(part));
+}
+
+/** Counts faults in a heading: `1 fault`, `3 faults`. */
+export function countFaults(count: number): string {
+  return count === 1 ? '1 fault' : `${count} faults`;
+}
+
 /**
  * Turns every zod issue into a detail that names the field, the value found
  * and what is expected. `locate` may prefix the field with its file and line.
+ * Values of credential fields are never repeated.
  */
 export function detailsFromZodIssues(
   issues: readonly z.core.$ZodIssue[],
   input: unknown,
   locate: (path: readonly PropertyKey[]) => string = formatFieldPath,
+  prefix: readonly PropertyKey[] = [],
 ): ErrorDetail[] {
   const details: ErrorDetail[] = [];
   for (const issue of issues) {
+    const issuePath = [...prefix, ...issue.path];
+
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        const path = [...issue.path, key];
+        const path = [...issuePath, key];
         details.push({
           path: locate(path),
-          value: valueAtPath(input, path),
           message: `unknown key '${key}': remove it or check its spelling`,
         });
       }
@@ -60,21 +76,40 @@ export function detailsFromZodIssues(
     }
 
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      // A union reports one list of issues per branch; the branch that got
-      // furthest into the value explains the fault best.
-      const deepest = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0] ?? [];
-      details.push(...detailsFromZodIssues(deepest, input, locate));
+      // Paths inside a union's branches are relative to the union itself.
+      details.push(...detailsFromZodIssues(closestBranch(issue.errors), input, locate, issuePath));
       continue;
     }
 
-    const value = valueAtPath(input, issue.path);
+    const value = valueAtPath(input, issuePath);
+    const shown = isSecretField(issuePath) ? 'the value' : describeValue(value);
     const message =
       value === undefined && issue.code === 'invalid_type'
         ? `is required (${expectation(issue)})`
-        : `${describeValue(value)} is invalid: ${expectation(issue)}`;
-    details.push({ path: locate(issue.path), value, message });
+        : `${shown} is invalid: ${expectation(issue)}`;
+    details.push({
+      path: locate(issuePath),
+      ...(isSecretField(issuePath) ? {} : { value }),
+      message,
+    });
   }
   return details;
+}
+
+/**
+ * Picks the union branch that explains the fault best: one whose type matched
+ * the value (no type fault at the branch's root), and among those the one
+ * that got furthest into the value.
+ */
+function closestBranch(
+  branches: readonly (readonly z.core.$ZodIssue[])[],
+): readonly z.core.$ZodIssue[] {
+  const typeMatched = (issues: readonly z.core.$ZodIssue[]) =>
+    !issues.some((issue) => issue.code === 'invalid_type' && issue.path.length === 0);
+  const ranked = [...branches].sort(
+    (a, b) => Number(typeMatched(b)) - Number(typeMatched(a)) || depth(b) - depth(a),
+  );
+  return ranked[0] ?? [];
 }
 
 function depth(issues: readonly z.core.$ZodIssue[]): number {
@@ -94,7 +129,38 @@ function expectation(issue: z.core.$ZodIssue): string {
         ? `expected one of ${options.map((value) => JSON.stringify(value)).join(', ')}`
         : issue.message;
     }
+    case 'too_small':
+      return isZodWording(issue.message)
+        ? boundMessage('at least', 'more than', issue.minimum, issue.inclusive, issue.origin)
+        : issue.message;
+    case 'too_big':
+      return isZodWording(issue.message)
+        ? boundMessage('at most', 'less than', issue.maximum, issue.inclusive, issue.origin)
+        : issue.message;
     default:
+      // Custom checks and formats carry a message written for this project.
       return issue.message;
   }
+}
+
+/** Whether a message is zod's own default wording rather than one written in a schema here. */
+function isZodWording(message: string): boolean {
+  return /^(Too small|Too big|Invalid input)/.test(message);
+}
+
+function boundMessage(
+  inclusiveWord: string,
+  exclusiveWord: string,
+  bound: number | bigint,
+  inclusive: boolean | undefined,
+  origin: string,
+): string {
+  const word = inclusive === false ? exclusiveWord : inclusiveWord;
+  if (origin === 'string') {
+    return `must be ${word} ${bound} characters long`;
+  }
+  if (origin === 'array' || origin === 'set') {
+    return `must have ${word} ${bound} items`;
+  }
+  return `must be ${word} ${bound}`;
 }

@@ -108,7 +108,7 @@ test('config names a missing environment variable', () => {
   const error = configFault(() => loadConfig([path.join(folder, 'app-config.yaml')], { env: {} }));
 
   assert.equal(error.details.length, 1);
-  assert.match(error.details[0]?.path ?? '', /app-config\.yaml: app\.title$/);
+  assert.match(error.details[0]?.path ?? '', /app-config\.yaml:9: app\.title$/);
   assert.match(error.details[0]?.message ?? '', /environment variable MISSING_TITLE is not set/);
 });
 
@@ -181,4 +181,81 @@ test('config rejects a missing file', () => {
   const error = configFault(() => loadConfig(['/nonexistent/app-config.yaml'], { env: {} }));
 
   assert.match(error.details[0]?.message ?? '', /cannot be read/);
+});
+
+test('config never repeats a secret value', () => {
+  const folder = writeFiles({
+    'app-config.yaml': `${MINIMAL}\nauth:\n  session:\n    secret: \${PORTAL_SECRET}\n  oidc:\n    issuer: http://127.0.0.1:9/\n    clientId: portal\n    clientSecret: 12345\n`,
+  });
+
+  const error = configFault(() =>
+    loadConfig([path.join(folder, 'app-config.yaml')], { env: { PORTAL_SECRET: 'hunter2-short' } }),
+  );
+  const text = JSON.stringify(error.details);
+
+  assert.equal(error.details.length, 2, text);
+  assert.doesNotMatch(text, /hunter2/);
+  assert.doesNotMatch(text, /12345/);
+  assert.match(
+    error.details[0]?.message ?? '',
+    /^the value is invalid: must be at least 32 characters$/,
+  );
+});
+
+test('config names fields inside a union branch', () => {
+  const folder = writeFiles({
+    'app-config.yaml': [
+      'database:',
+      '  client: pg',
+      '  connection:',
+      '    host: db.internal',
+      '    password: 5',
+      'permission:',
+      '  rolesFile: ./roles.yaml',
+      '',
+    ].join('\n'),
+  });
+  const file = path.join(folder, 'app-config.yaml');
+
+  const error = configFault(() => loadConfig([file], { env: {} }));
+  const paths = error.details.map((detail) => detail.path);
+
+  assert.deepEqual(paths, [
+    `${file}:4: database.connection.user`,
+    `${file}:5: database.connection.password`,
+    `${file}:4: database.connection.database`,
+  ]);
+  assert.match(error.details[1]?.message ?? '', /^the value is invalid: expected string$/);
+});
+
+test('config rejects an interval beyond a week', () => {
+  const folder = writeFiles({
+    'app-config.yaml': `${MINIMAL}\ncatalog:\n  refresh:\n    intervalSeconds: 3000000\n`,
+  });
+
+  const error = configFault(() => loadConfig([path.join(folder, 'app-config.yaml')], { env: {} }));
+
+  assert.match(error.details[0]?.message ?? '', /3000000 is invalid: must be at most 604800/);
+});
+
+test('config rejects a YAML alias bomb', () => {
+  const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+  for (let level = 1; level < 10; level++) {
+    const previous = String.fromCharCode(96 + level);
+    const name = String.fromCharCode(97 + level);
+    levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`);
+  }
+  const folder = writeFiles({ 'app-config.yaml': `${levels.join('\n')}\n` });
+
+  const error = configFault(() => loadConfig([path.join(folder, 'app-config.yaml')], { env: {} }));
+
+  assert.match(error.details[0]?.message ?? '', /use fewer YAML aliases/);
+});
+
+test('config counts one fault in the singular', () => {
+  const folder = writeFiles({ 'app-config.yaml': `${MINIMAL}\napp:\n  title: 5\n` });
+
+  const error = configFault(() => loadConfig([path.join(folder, 'app-config.yaml')], { env: {} }));
+
+  assert.equal(error.message, 'Configuration is invalid (1 fault)');
 });

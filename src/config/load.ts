@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type ErrorDetail } from '../errors/index.js';
-import { detailsFromZodIssues, formatFieldPath } from './issues.js';
+import { countFaults, detailsFromZodIssues } from './issues.js';
 import { type AppConfig, appConfigSchema, CONFIG_PATH_FIELDS } from './schema.js';
-import { locateInYamlFiles, parseYamlFile, type YamlFile } from './yaml-file.js';
+import { locateInYamlFiles, parseYamlFile, type YamlFile, yamlToJs } from './yaml-file.js';
 
 interface ConfigFile extends YamlFile {
   data: Record<string, unknown>;
@@ -50,7 +50,7 @@ export function loadConfig(
   }
 
   if (faults.length > 0) {
-    throw new ConfigError(`Configuration is invalid (${faults.length} faults)`, faults);
+    throw new ConfigError(`Configuration is invalid (${countFaults(faults.length)})`, faults);
   }
 
   let merged: Record<string, unknown> = {};
@@ -66,7 +66,7 @@ export function loadConfig(
     const details = detailsFromZodIssues(result.error.issues, merged, (fieldPath) =>
       locateInYamlFiles(parsed, fieldPath),
     );
-    throw new ConfigError(`Configuration is invalid (${details.length} faults)`, details);
+    throw new ConfigError(`Configuration is invalid (${countFaults(details.length)})`, details);
   }
 
   return { config: result.data, files: parsed.map((entry) => entry.file) };
@@ -91,14 +91,19 @@ function readConfigFile(
     return undefined;
   }
 
-  const data: unknown = yaml.document.toJS() ?? {};
+  const converted = yamlToJs(yaml);
+  if ('fault' in converted) {
+    faults.push(converted.fault);
+    return undefined;
+  }
+  const data: unknown = converted.value ?? {};
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     faults.push({ path: file, message: 'must contain a YAML mapping at the top level' });
     return undefined;
   }
 
   const substituted = substituteEnv(data, [], env, (fieldPath, message) =>
-    faults.push({ path: `${file}: ${formatFieldPath(fieldPath)}`, message }),
+    faults.push({ path: locateInYamlFiles([yaml], fieldPath), message }),
   ) as Record<string, unknown>;
   resolvePathFields(substituted, path.dirname(file));
   return { ...yaml, data: substituted };

@@ -67,7 +67,8 @@ const authSchema = z
          */
         secret: z.string().min(32, 'must be at least 32 characters').optional(),
         cookieName: nonEmpty.default('portal_session'),
-        maxAgeHours: z.number().positive().default(12),
+        /** At most 30 days: a longer session outlives most access reviews. */
+        maxAgeHours: z.number().positive().max(720).default(12),
       })
       .strict()
       .default({ cookieName: 'portal_session', maxAgeHours: 12 }),
@@ -110,7 +111,8 @@ const catalogSchema = z
     rules: z.array(catalogRuleSchema).optional(),
     refresh: z
       .object({
-        intervalSeconds: z.number().int().min(0).default(300),
+        /** 0 turns the interval off; at most a week. */
+        intervalSeconds: z.number().int().min(0).max(604_800).default(300),
         watch: z.boolean().default(true),
       })
       .strict()

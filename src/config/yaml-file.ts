@@ -1,7 +1,7 @@
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ErrorDetail } from '../errors/index.js';
-import { detailsFromZodIssues, formatFieldPath } from './issues.js';
+import { countFaults, detailsFromZodIssues, formatFieldPath } from './issues.js';
 
 /** A parsed YAML file that can name the line of any field. */
 export interface YamlFile {
@@ -22,6 +22,26 @@ export function parseYamlFile(
     message: `is not valid YAML: ${error.message.split('\n')[0]}`,
   }));
   return { yaml: { file, document, lineCounter }, faults };
+}
+
+/** Small enough for any real file, and small enough that alias expansion cannot exhaust memory. */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Converts a parsed file to plain data. A file whose aliases expand too far
+ * (a "billion laughs" file) becomes a fault instead of an exception.
+ */
+export function yamlToJs(yaml: YamlFile): { value: unknown } | { fault: ErrorDetail } {
+  try {
+    return { value: yaml.document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (error) {
+    return {
+      fault: {
+        path: yaml.file,
+        message: `cannot be read: ${(error as Error).message}; use fewer YAML aliases (at most ${MAX_ALIAS_COUNT} expansions)`,
+      },
+    };
+  }
 }
 
 /** The line (from 1) where the node at `path` starts, if the file has that node. */
@@ -69,16 +89,20 @@ export function readYamlWithSchema<T>(
 ): { data: T; yaml: YamlFile } {
   const { yaml, faults } = parseYamlFile(file, text);
   if (faults.length > 0) {
-    throw new ConfigError(`${what} ${file} is invalid (${faults.length} faults)`, faults);
+    throw new ConfigError(`${what} ${file} is invalid (${countFaults(faults.length)})`, faults);
   }
 
-  const input: unknown = yaml.document.toJS() ?? {};
+  const converted = yamlToJs(yaml);
+  if ('fault' in converted) {
+    throw new ConfigError(`${what} ${file} is invalid (1 fault)`, [converted.fault]);
+  }
+  const input: unknown = converted.value ?? {};
   const result = schema.safeParse(input);
   if (!result.success) {
     const details = detailsFromZodIssues(result.error.issues, input, (path) =>
       locateInYamlFiles([yaml], path),
     );
-    throw new ConfigError(`${what} ${file} is invalid (${details.length} faults)`, details);
+    throw new ConfigError(`${what} ${file} is invalid (${countFaults(details.length)})`, details);
   }
   return { data: result.data, yaml };
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { InputError } from '../errors/index.js';
 import { createLogger } from '../logging.js';
 import { PermissionRegistry, PermissionService, type Principal } from '../permissions/index.js';
-import { createHttpServer } from './index.js';
+import { createHttpServer, redactUrl } from './index.js';
 
 const ada: Principal = {
   userEntityRef: 'user:default/ada',
@@ -15,6 +15,10 @@ const ada: Principal = {
 };
 
 async function createTestServer() {
+  return await createTestServerWith({});
+}
+
+async function createTestServerWith(extra: { canonicalOrigin?: string }) {
   const folder = mkdtempSync(path.join(tmpdir(), 'portal-http-'));
   const rolesFile = path.join(folder, 'roles.yaml');
   writeFileSync(
@@ -31,6 +35,7 @@ async function createTestServer() {
     logger: createLogger({ level: 'silent' }),
     permissions,
     authenticate: async (request) => (request.headers['x-test-user'] === 'ada' ? ada : undefined),
+    ...extra,
   });
 }
 
@@ -195,4 +200,42 @@ test('malformed JSON body returns 400', async () => {
 
   assert.equal(response.statusCode, 400);
   assert.ok(response.json().error.message.length > 0);
+});
+
+test('request log redacts codes and tokens', () => {
+  assert.equal(
+    redactUrl('/api/auth/callback?code=abc123&state=xyz&iss=http%3A%2F%2Fidp'),
+    '/api/auth/callback?code=[redacted]&state=[redacted]&iss=http%3A%2F%2Fidp',
+  );
+  assert.equal(
+    redactUrl('/api/catalog/entities?filter=kind=component'),
+    '/api/catalog/entities?filter=kind=component',
+  );
+  assert.equal(redactUrl('/plain'), '/plain');
+});
+
+test('page request under another host is redirected', async () => {
+  const { app } = await createTestServerWith({ canonicalOrigin: 'http://localhost:7007' });
+  app.get('/catalog', { config: { access: { public: true } } }, async () => 'page');
+
+  const page = await app.inject({
+    method: 'GET',
+    url: '/catalog?kind=api',
+    headers: { host: '127.0.0.1:7007', accept: 'text/html' },
+  });
+  const api = await app.inject({
+    method: 'GET',
+    url: '/catalog',
+    headers: { host: '127.0.0.1:7007', accept: 'application/json' },
+  });
+  const canonical = await app.inject({
+    method: 'GET',
+    url: '/catalog',
+    headers: { host: 'localhost:7007', accept: 'text/html' },
+  });
+
+  assert.equal(page.statusCode, 302);
+  assert.equal(page.headers.location, 'http://localhost:7007/catalog?kind=api');
+  assert.equal(api.statusCode, 200);
+  assert.equal(canonical.statusCode, 200);
 });

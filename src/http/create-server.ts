@@ -16,10 +16,16 @@ import { errorBody, handleError } from './error-handler.js';
 export interface HttpServerOptions {
   logger: Logger;
   permissions: PermissionService;
-  /** Finds the signed-in user of a request, from its session cookie or bearer token. */
+  /** Finds the signed-in user of a request from its session cookie. */
   authenticate(request: FastifyRequest): Promise<Principal | undefined>;
   /** Largest accepted request body, in bytes. */
   bodyLimit?: number;
+  /**
+   * The origin users should use (`app.baseUrl`). A page request that arrives
+   * under another host name, such as 127.0.0.1 for localhost, is redirected
+   * there, because sign-in cookies belong to one host name.
+   */
+  canonicalOrigin?: string;
 }
 
 export interface HttpServer {
@@ -67,8 +73,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     }
   });
 
+  const canonical = options.canonicalOrigin ? new URL(options.canonicalOrigin) : undefined;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (canonical && isPageRequest(request) && request.headers.host !== canonical.host) {
+      return reply.redirect(`${canonical.origin}${request.url}`, 302);
+    }
     const access: RouteAccess | undefined = request.routeOptions.config?.access;
     if (!access || 'public' in access) {
       return;
@@ -76,7 +86,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
     const principal = await options.authenticate(request);
     if (!principal) {
-      throw new AuthenticationError('Sign-in required: no valid session or bearer token was sent');
+      throw new AuthenticationError(
+        'Sign-in required: the request carries no valid session; sign in at /api/auth/login',
+      );
     }
     request.principal = principal;
 
@@ -95,7 +107,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     request.log.info(
       {
         method: request.method,
-        url: request.url,
+        url: redactUrl(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
         user: request.principal?.userEntityRef,
@@ -112,4 +124,38 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   return { app, routes };
+}
+
+/** A browser navigation: a GET or HEAD that accepts HTML. */
+function isPageRequest(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return (request.method === 'GET' || request.method === 'HEAD') && accept.includes('text/html');
+}
+
+/** Query parameters whose values are credentials or one-time codes, so logs never hold them. */
+const SECRET_PARAMETERS =
+  /^(code|state|nonce|token|id_token|access_token|refresh_token|client_secret|password|session_state)$/i;
+
+/** Replaces the values of credential-like query parameters in a request URL with `[redacted]`. */
+export function redactUrl(url: string): string {
+  const queryStart = url.indexOf('?');
+  if (queryStart === -1) {
+    return url;
+  }
+  const parts = url
+    .slice(queryStart + 1)
+    .split('&')
+    .map((part) => {
+      const name = decodeURIComponentSafely(part.split('=')[0] ?? '');
+      return SECRET_PARAMETERS.test(name) ? `${part.split('=')[0]}=[redacted]` : part;
+    });
+  return `${url.slice(0, queryStart)}?${parts.join('&')}`;
+}
+
+function decodeURIComponentSafely(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }

@@ -1,3 +1,8 @@
 export { describeAccess, type RouteAccess, type RouteRecord } from './access.js';
-export { createHttpServer, type HttpServer, type HttpServerOptions } from './create-server.js';
+export {
+  createHttpServer,
+  type HttpServer,
+  type HttpServerOptions,
+  redactUrl,
+} from './create-server.js';
 export { type ErrorBody, errorBody, handleError } from './error-handler.js';

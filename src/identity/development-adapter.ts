@@ -15,6 +15,11 @@ const GRANT_BOUND_MODELS = new Set([
   'BackchannelAuthenticationRequest',
 ]);
 
+/** Expired items are swept at most this often, when something new is stored. */
+const SWEEP_INTERVAL_MS = 60_000;
+/** Items kept at most; past it the oldest go first, so anonymous sign-in attempts cannot grow memory without bound. */
+const MAX_ITEMS = 50_000;
+
 /**
  * Creates storage for one development provider: plain maps in this process,
  * lost at restart, never shared with another provider instance.
@@ -24,6 +29,40 @@ export function createMemoryAdapterFactory(): (model: string) => Adapter {
   const grants = new Map<string, Set<string>>();
   const sessionsByUid = new Map<string, string>();
   const userCodes = new Map<string, string>();
+  let lastSweep = Date.now();
+
+  const sweep = (): void => {
+    const now = Date.now();
+    if (now - lastSweep < SWEEP_INTERVAL_MS && items.size < MAX_ITEMS) {
+      return;
+    }
+    lastSweep = now;
+    for (const [key, item] of items) {
+      if (item.expiresAt !== undefined && item.expiresAt <= now) {
+        items.delete(key);
+      }
+    }
+    // Map iteration follows insertion order, so the first keys are the oldest.
+    // Trimming a tenth below the limit keeps sweeps rare under a flood.
+    for (const key of items.keys()) {
+      if (items.size < MAX_ITEMS * 0.9) {
+        break;
+      }
+      items.delete(key);
+    }
+    for (const [uid, id] of sessionsByUid) {
+      if (!items.has(`Session:${id}`)) sessionsByUid.delete(uid);
+    }
+    for (const [code, id] of userCodes) {
+      if (!items.has(`DeviceCode:${id}`)) userCodes.delete(code);
+    }
+    for (const [grantId, keys] of grants) {
+      for (const key of keys) {
+        if (!items.has(key)) keys.delete(key);
+      }
+      if (keys.size === 0) grants.delete(grantId);
+    }
+  };
 
   const read = (key: string): AdapterPayload | undefined => {
     const item = items.get(key);
@@ -42,6 +81,7 @@ export function createMemoryAdapterFactory(): (model: string) => Adapter {
 
     return {
       async upsert(id, payload, expiresIn) {
+        sweep();
         const key = keyOf(id);
         if (model === 'Session' && typeof payload.uid === 'string') {
           sessionsByUid.set(payload.uid, id);

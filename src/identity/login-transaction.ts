@@ -87,7 +87,13 @@ export function parseReturnTo(value: unknown): string | undefined {
   if (url.origin !== base) {
     return undefined;
   }
-  return `${url.pathname}${url.search}${url.hash}`;
+  // Normalising can turn `/.//host` or `/a/..//host` into `//host`, which a
+  // browser reads as another site; such a path is rejected, not repaired.
+  const normalised = `${url.pathname}${url.search}${url.hash}`;
+  if (normalised.startsWith('//')) {
+    return undefined;
+  }
+  return normalised;
 }
 
 function hasUnsafeCharacter(value: string): boolean {

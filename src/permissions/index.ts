@@ -19,6 +19,7 @@ export {
   type RolesFile,
   rolesFileSchema,
 } from './roles-file.js';
+export { registerPermissionRoutes } from './routes.js';
 export { PermissionService } from './service.js';
 export type {
   ConditionCriteria,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { z } from 'zod';
-import { locateInYamlFiles, readYamlWithSchema } from '../config/index.js';
+import { countFaults, locateInYamlFiles, readYamlWithSchema } from '../config/index.js';
 import { ConfigError, type ErrorDetail } from '../errors/index.js';
 import { criteriaSchema, validateCriteria } from './conditions.js';
 import type { PermissionRegistry } from './registry.js';
@@ -143,7 +143,7 @@ export function parseRolesFile(
   });
 
   if (faults.length > 0) {
-    throw new ConfigError(`Roles file ${file} is invalid (${faults.length} faults)`, faults);
+    throw new ConfigError(`Roles file ${file} is invalid (${countFaults(faults.length)})`, faults);
   }
   return data;
 }
