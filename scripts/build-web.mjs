@@ -1,7 +1,8 @@
 // Builds the browser code from web/ into dist/web/: the shell script
-// (web/shell/main.ts → shell/shell.js) with its logo, one bundle per micro frontend
-// (web/micro-frontends/<name>/main.ts → micro-frontends/<name>/main.js, next to
-// a copy of its index.html) and the shared stylesheet.
+// (web/shell/main.ts → shell/shell.js) with its logo and stylesheet, one
+// bundle per micro frontend (web/micro-frontends/<name>/main.ts →
+// micro-frontends/<name>/main.js, next to a copy of its index.html) and the
+// shared stylesheet.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -44,7 +45,9 @@ export async function buildWebBundles(root, options = {}) {
     logLevel: 'warning',
   });
 
-  copyFileSync(path.join(web, 'shell', 'logo.svg'), path.join(outdir, 'shell', 'logo.svg'));
+  for (const file of ['logo.svg', 'shell.css']) {
+    copyFileSync(path.join(web, 'shell', file), path.join(outdir, 'shell', file));
+  }
   for (const name of microFrontends) {
     const page = path.join(web, 'micro-frontends', name, 'index.html');
     if (existsSync(page)) {

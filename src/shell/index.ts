@@ -10,6 +10,11 @@ import { externalViewOrigins, validateShellNodes } from './node-validation.js';
 import { registerShellRoutes } from './routes.js';
 
 export {
+  buildGlobalContext,
+  type GlobalContextAuthorizer,
+  type ShellGlobalContext,
+} from './global-context.js';
+export {
   buildUserNavigation,
   type LuigiNode,
   type NavigationAuthorizer,

@@ -184,6 +184,7 @@ describe('buildUserNavigation', () => {
       pathSegment: 'home',
       label: 'Home',
       viewUrl: '/micro-frontends/home/',
+      hideSideNav: true,
     });
     assert.deepEqual(catalog?.context, { catalogPath: '/catalog' });
     assert.equal(catalog?.icon, 'product');
@@ -203,6 +204,12 @@ describe('buildUserNavigation', () => {
     assert.equal(catalog?.children?.[0]?.hideSideNav, true);
     assert.equal(entity?.hideSideNav, true);
     assert.equal(tools?.hideSideNav, undefined);
+  });
+
+  test('side navigation hidden for a node without children', () => {
+    const [home] = buildUserNavigation(NODES, root, permissions);
+
+    assert.equal(home?.hideSideNav, true);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { ShellNodeConfig } from '../config/index.js';
 import type { Decision, Principal } from '../permissions/index.js';
+import type { ShellGlobalContext } from './global-context.js';
 
 /** A navigation node as Luigi core reads it in `navigation.nodes`. */
 export interface LuigiNode {
@@ -26,6 +27,8 @@ export interface ShellConfigResponse {
   title: string;
   nodes: LuigiNode[];
   profile: ShellProfile;
+  /** Luigi's `navigation.globalContext`: what every micro frontend may read about the user. */
+  globalContext: ShellGlobalContext;
 }
 
 /** The part of the permission service that navigation needs. */
@@ -58,14 +61,15 @@ export function buildUserNavigation(
 }
 
 /**
- * Hides the side navigation of a top-level node whose children are all hidden
- * from the navigation, such as the dynamic entity route below the catalog,
- * because Luigi would show an empty panel there. The flag goes on every
- * descendant too, since Luigi 2.31 reads `hideSideNav` on the current node only.
+ * Hides the side navigation of a top-level node that has no child to show in
+ * it: a node without children, or one whose children are all hidden from the
+ * navigation, such as the dynamic entity route below the catalog. Luigi would
+ * show an empty panel there. The flag goes on every descendant too, since
+ * Luigi 2.31 reads `hideSideNav` on the current node only.
  */
 function hideEmptySideNav(node: LuigiNode): LuigiNode {
   const children = node.children ?? [];
-  if (children.length > 0 && children.every((child) => child.hideFromNav === true)) {
+  if (children.every((child) => child.hideFromNav === true)) {
     return withSideNavHidden(node);
   }
   return node;

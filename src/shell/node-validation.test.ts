@@ -109,6 +109,32 @@ describe('validateShellNodes', () => {
     assert.match(error.details[0]?.message ?? '', /sets both permission and public: true/);
   });
 
+  test('context key of the global context is rejected', () => {
+    const error = faultsOf([
+      {
+        pathSegment: 'catalog',
+        viewUrl: '/micro-frontends/catalog/',
+        permission: 'catalog.entity.read',
+        context: { catalogPath: '/catalog' },
+        children: [
+          {
+            pathSegment: ':name',
+            viewUrl: '/micro-frontends/entity/',
+            permission: 'catalog.entity.read',
+            context: { permissions: ['catalog.location.read'] },
+          },
+        ],
+      },
+    ]);
+
+    assert.equal(error.details.length, 1);
+    assert.equal(error.details[0]?.path, 'shell.nodes[0].children[0].context.permissions');
+    assert.match(
+      error.details[0]?.message ?? '',
+      /node 'catalog\/:name' sets context\.permissions, which the shell fills for each user/,
+    );
+  });
+
   test('every fault of every node is listed', () => {
     const error = faultsOf([
       { pathSegment: 'a', viewUrl: '/a/' },

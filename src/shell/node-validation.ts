@@ -1,6 +1,7 @@
 import type { ShellNodeConfig } from '../config/index.js';
 import { ConfigError, type ErrorDetail } from '../errors/index.js';
 import type { PermissionRegistry } from '../permissions/index.js';
+import { GLOBAL_CONTEXT_KEYS } from './global-context.js';
 
 /** A node left out of the navigation because it leads nowhere. */
 export interface DroppedNode {
@@ -107,6 +108,8 @@ function checkNode(
     findings.faults.push(viewUrlFault);
   }
 
+  findings.faults.push(...checkContext(node.context, where));
+
   const declaredChildren = node.children ?? [];
   const children = checkSiblings(
     declaredChildren,
@@ -170,6 +173,23 @@ function checkAccess(
     ];
   }
   return [];
+}
+
+/**
+ * Luigi merges a node's context over the global context, so a node that sets
+ * a global key would hide the server's value from its micro frontend.
+ */
+function checkContext(
+  context: Record<string, unknown> | undefined,
+  where: { nodePath: string; field: string },
+): ErrorDetail[] {
+  return GLOBAL_CONTEXT_KEYS.filter(
+    (key) => context !== undefined && Object.hasOwn(context, key),
+  ).map((key) => ({
+    path: `${where.field}.context.${key}`,
+    value: key,
+    message: `node '${where.nodePath}' sets context.${key}, which the shell fills for each user: rename the key`,
+  }));
 }
 
 /**

@@ -43,7 +43,10 @@ export const MICRO_FRONTEND_POLICY = [
   "frame-ancestors 'self'",
 ].join('; ');
 
-/** Renders the shell page: Luigi core, its styles and the script that configures it. */
+/**
+ * Renders the shell page: Luigi core with its styles, the shell's own
+ * stylesheet after them, and the script that configures Luigi.
+ */
 export function renderShellPage(options: { title: string; luigiVersion: string }): string {
   const version = encodeURIComponent(options.luigiVersion);
   return `<!doctype html>
@@ -54,6 +57,7 @@ export function renderShellPage(options: { title: string; luigiVersion: string }
 <title>${escapeHtml(options.title)}</title>
 <link rel="icon" type="image/svg+xml" href="${SHELL_ASSETS_PATH}logo.svg">
 <link rel="stylesheet" href="${LUIGI_ASSETS_PATH}luigi.css?v=${version}">
+<link rel="stylesheet" href="${SHELL_ASSETS_PATH}shell.css">
 <script defer src="${LUIGI_ASSETS_PATH}luigi.js?v=${version}"></script>
 <script defer src="${SHELL_ASSETS_PATH}shell.js"></script>
 </head>

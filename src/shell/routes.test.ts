@@ -215,6 +215,24 @@ describe('shell routes', () => {
     assert.deepEqual(alice.profile, { name: 'alice', userEntityRef: 'user:default/alice' });
   });
 
+  test('config holds the basic permissions of each user', async () => {
+    const forAlice = await app.inject({
+      method: 'GET',
+      url: '/api/shell/config',
+      headers: { 'x-test-user': 'alice' },
+    });
+    const forBob = await app.inject({
+      method: 'GET',
+      url: '/api/shell/config',
+      headers: { 'x-test-user': 'bob' },
+    });
+
+    const alice = forAlice.json() as ShellConfigResponse;
+    const bob = forBob.json() as ShellConfigResponse;
+    assert.deepEqual(alice.globalContext, { permissions: ['catalog.location.read'] });
+    assert.deepEqual(bob.globalContext, { permissions: [] });
+  });
+
   test('Luigi core files are served', async () => {
     const script = await app.inject({ method: 'GET', url: '/assets/luigi/luigi.js' });
     const styles = await app.inject({ method: 'GET', url: '/assets/luigi/luigi.css' });
@@ -244,6 +262,23 @@ describe('shell routes', () => {
 
     assert.equal(response.statusCode, 200);
     assert.match(response.body, /setConfig/);
+  });
+
+  test('shell stylesheet is served after Luigi styles', async () => {
+    const page = await app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { ...html, 'x-test-user': 'alice' },
+    });
+    const styles = await app.inject({ method: 'GET', url: '/assets/shell/shell.css' });
+
+    assert.match(
+      page.body,
+      /luigi\.css\?v=[\d.]+">\n<link rel="stylesheet" href="\/assets\/shell\/shell\.css">/,
+    );
+    assert.equal(styles.statusCode, 200);
+    assert.match(String(styles.headers['content-type']), /^text\/css/);
+    assert.match(styles.body, /lui-profile-simple-menu/);
   });
 
   test('micro frontend folder redirects to its trailing slash', async () => {

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ShellNodeConfig } from '../config/index.js';
 import { errorBody } from '../http/index.js';
 import type { Principal } from '../permissions/index.js';
+import { buildGlobalContext, type GlobalContextAuthorizer } from './global-context.js';
 import {
   buildUserNavigation,
   type NavigationAuthorizer,
@@ -22,7 +23,7 @@ export interface ShellRouteOptions {
   title: string;
   /** Validated nodes, without those that lead nowhere. */
   nodes: readonly ShellNodeConfig[];
-  permissions: NavigationAuthorizer;
+  permissions: NavigationAuthorizer & GlobalContextAuthorizer;
   authenticate(request: FastifyRequest): Promise<Principal | undefined>;
   /** Folder of the built browser bundles (`dist/web`). */
   webRoot: string;
@@ -88,6 +89,7 @@ export async function registerShellRoutes(
         title: options.title,
         nodes: buildUserNavigation(options.nodes, principal, options.permissions),
         profile: profileFromPrincipal(principal),
+        globalContext: buildGlobalContext(principal, options.permissions),
       };
     },
   );

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import {
   type Browser,
   type BrowserContext,
@@ -11,13 +12,19 @@ import {
 } from 'playwright-core';
 import { buildWebBundles } from '../../scripts/build-web.mjs';
 import { describeEachDialect } from '../support/databases.js';
-import { PROJECT_ROOT, startTestPortal, type TestPortal } from '../support/portal.js';
+import {
+  CORPUS_ROOT,
+  EXAMPLE_CONFIG,
+  PROJECT_ROOT,
+  startTestPortal,
+  type TestPortal,
+} from '../support/portal.js';
 
 /**
  * The shell and the built-in micro frontends in a real browser, against the
  * example organisation: amara (Booking team) and lucia (Routing team) read
  * different parts of the catalog, and sofia (Platform) also reads the
- * ingestion errors.
+ * catalog locations and their ingestion errors.
  */
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -37,11 +44,101 @@ const DEMO_PASSWORD = 'demo';
 const BOOKING_WEB = 'component:default/booking-web';
 /** Owned by routing-team: lucia reads it, amara does not. */
 const ROUTE_OPTIMIZER = 'component:default/route-optimizer';
+/** The Backstage demo file of the corpus: 1 error and 2 warnings in the example config. */
+const DEMO_FILE = path.join(CORPUS_ROOT, 'catalog', 'backstage__demo__catalog-info.yaml');
 const WAIT_MS = 15_000;
+const LARGE = { width: 1280, height: 800 };
+const SMALL = { width: 800, height: 600 };
 
 const missingChromium = existsSync(CHROMIUM)
   ? undefined
   : `${CHROMIUM} is missing: install Debian's chromium package to run the browser tests`;
+
+/** What the browser reported that no page should produce, from every page and frame. */
+interface BrowserFindings {
+  /** Console messages about Content-Security-Policy violations. */
+  violations: string[];
+  /** Chromium's warning about a sandbox with both allow-scripts and allow-same-origin. */
+  sandboxWarnings: string[];
+  pageErrors: string[];
+}
+
+function createFindings(): BrowserFindings {
+  return { violations: [], sandboxWarnings: [], pageErrors: [] };
+}
+
+/** Opens a fresh browser context for the user and signs in through the development provider. */
+async function signIn(
+  browser: Browser,
+  options: {
+    baseUrl: string;
+    username: string;
+    startPath: string;
+    findings: BrowserFindings;
+    viewport?: { width: number; height: number };
+  },
+): Promise<{ context: BrowserContext; page: Page }> {
+  const { baseUrl, username, startPath, findings } = options;
+  const context = await browser.newContext({ viewport: options.viewport ?? LARGE });
+  context.setDefaultTimeout(WAIT_MS);
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    const text = message.text();
+    if (/Content[- ]Security[- ]Policy/i.test(text)) findings.violations.push(text);
+    if (/allow-scripts and allow-same-origin/.test(text)) findings.sandboxWarnings.push(text);
+  });
+  page.on('pageerror', (error) => findings.pageErrors.push(`${username}: ${error.message}`));
+
+  await page.goto(`${baseUrl}${startPath}`);
+  assert.match(
+    page.url(),
+    /\/dev-idp\//,
+    `expected the development sign-in form, got ${page.url()}`,
+  );
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  try {
+    await page.waitForURL((url) => url.pathname === startPath.split('?')[0]);
+  } catch (error) {
+    const text = ((await page.locator('body').textContent()) ?? '').trim().slice(0, 500);
+    throw new Error(`Sign-in as ${username} ended at ${page.url()}, which shows: ${text}`, {
+      cause: error,
+    });
+  }
+  return { context, page };
+}
+
+/** Locates the iframe of a built-in micro frontend, such as `catalog` or `locations`. */
+function viewFrame(page: Page, name: string): FrameLocator {
+  return page.frameLocator(`iframe[src*="/micro-frontends/${name}/"]`);
+}
+
+/** Counts the locations, errors and warnings that `GET /api/catalog/ingestion-errors` returns. */
+async function ingestionTotals(
+  context: BrowserContext,
+  baseUrl: string,
+): Promise<{ locations: number; errors: number; warnings: number }> {
+  const response = await context.request.get(`${baseUrl}/api/catalog/ingestion-errors`);
+  assert.equal(response.status(), 200);
+  const body = (await response.json()) as { items: Array<{ errors: Array<{ severity: string }> }> };
+  const faults = body.items.flatMap((item) => item.errors);
+  return {
+    locations: body.items.length,
+    errors: faults.filter((fault) => fault.severity === 'error').length,
+    warnings: faults.filter((fault) => fault.severity === 'warning').length,
+  };
+}
+
+/** Formats a count as the Locations page does: `1 error`, `1,200 errors`. */
+function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en')} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** Locates the top navigation's entries named `label`, visible or in the overflow menu. */
+function topNavEntries(page: Page, label: string) {
+  return page.locator('.fd-shellbar').getByText(label, { exact: true });
+}
 
 if (missingChromium && process.env.CI === 'true') {
   test('Chromium is installed', () => {
@@ -58,9 +155,7 @@ if (missingChromium && process.env.CI === 'true') {
   describeEachDialect('shell in Chromium', ({ dialect }) => {
     let portal: TestPortal;
     let browser: Browser;
-    /** Console messages about Content-Security-Policy violations, from every page and frame. */
-    const violations: string[] = [];
-    const pageErrors: string[] = [];
+    const findings = createFindings();
 
     before(async () => {
       portal = await startTestPortal({ dialect });
@@ -72,45 +167,18 @@ if (missingChromium && process.env.CI === 'true') {
       await portal?.close();
     });
 
-    /** Opens a fresh browser context for the user and signs in through the development provider. */
-    async function signIn(
+    function signInAs(
       username: string,
       startPath: string,
-    ): Promise<{ context: BrowserContext; page: Page }> {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      context.setDefaultTimeout(WAIT_MS);
-      const page = await context.newPage();
-      page.on('console', (message) => {
-        if (/Content[- ]Security[- ]Policy/i.test(message.text())) violations.push(message.text());
+      viewport?: { width: number; height: number },
+    ) {
+      return signIn(browser, {
+        baseUrl: portal.url,
+        username,
+        startPath,
+        findings,
+        ...(viewport ? { viewport } : {}),
       });
-      page.on('pageerror', (error) => pageErrors.push(`${username}: ${error.message}`));
-
-      await page.goto(`${portal.url}${startPath}`);
-      assert.match(
-        page.url(),
-        /\/dev-idp\//,
-        `expected the development sign-in form, got ${page.url()}`,
-      );
-      await page.getByLabel('Username').fill(username);
-      await page.getByLabel('Password').fill(DEMO_PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      try {
-        await page.waitForURL((url) => url.pathname === startPath.split('?')[0]);
-      } catch (error) {
-        const text = ((await page.locator('body').textContent()) ?? '').trim().slice(0, 500);
-        throw new Error(`Sign-in as ${username} ended at ${page.url()}, which shows: ${text}`, {
-          cause: error,
-        });
-      }
-      return { context, page };
-    }
-
-    function catalogFrame(page: Page): FrameLocator {
-      return page.frameLocator('iframe[src*="/micro-frontends/catalog/"]');
-    }
-
-    function entityFrame(page: Page): FrameLocator {
-      return page.frameLocator('iframe[src*="/micro-frontends/entity/"]');
     }
 
     /** Types a search into the catalog and waits until the list shows its result. */
@@ -133,23 +201,23 @@ if (missingChromium && process.env.CI === 'true') {
     }
 
     test('catalog rows differ per user', async () => {
-      const amara = await signIn('amara', '/catalog');
-      const lucia = await signIn('lucia', '/catalog');
+      const amara = await signInAs('amara', '/catalog');
+      const lucia = await signInAs('lucia', '/catalog');
       try {
         for (const { page } of [amara, lucia]) {
-          await catalogFrame(page)
+          await viewFrame(page, 'catalog')
             .getByText(/^Showing 1–\d+ of \d+ entities$/)
             .waitFor();
         }
 
-        const amaraFrame = catalogFrame(amara.page);
+        const amaraFrame = viewFrame(amara.page, 'catalog');
         await search(amaraFrame, 'booking-web', BOOKING_WEB);
         assert.equal(await amaraFrame.locator('#entities tbody tr').count(), 1);
         await screenshot(amara.page, 'catalog-amara');
         await search(amaraFrame, 'route-optimizer', undefined);
         assert.equal(await amaraFrame.locator('#entities tbody tr').count(), 0);
 
-        const luciaFrame = catalogFrame(lucia.page);
+        const luciaFrame = viewFrame(lucia.page, 'catalog');
         await search(luciaFrame, 'route-optimizer', ROUTE_OPTIMIZER);
         assert.equal(await luciaFrame.locator('#entities tbody tr').count(), 1);
         await screenshot(lucia.page, 'catalog-lucia');
@@ -161,15 +229,43 @@ if (missingChromium && process.env.CI === 'true') {
       }
     });
 
-    test('catalog row opens the entity page', async () => {
-      const { context, page } = await signIn('amara', '/catalog');
+    test('catalog shows the names it sorts by', async () => {
+      const { context, page } = await signInAs('amara', '/catalog');
       try {
-        const frame = catalogFrame(page);
+        const firstPage = page.waitForResponse((response) =>
+          response.url().includes('/api/catalog/entities/by-query?'),
+        );
+        await page.reload();
+        const body = (await (await firstPage).json()) as {
+          items: Array<{ metadata: { name: string } }>;
+        };
+        const frame = viewFrame(page, 'catalog');
+        await frame.getByText(/^Showing 1–\d+ of \d+ entities$/).waitFor();
+
+        const shownNames = await frame.locator('#entities tbody th a').allTextContents();
+        assert.deepEqual(
+          shownNames,
+          body.items.map((item) => item.metadata.name),
+        );
+        const titled = frame.locator('tr[data-entity-ref="api:default/address-api"]');
+        assert.equal(await titled.locator('th a').textContent(), 'address-api');
+        assert.equal(await titled.locator('.title').textContent(), 'Address API');
+        const untitled = frame.locator('tr[data-entity-ref="user:default/admin"]');
+        assert.equal(await untitled.locator('.title').count(), 0);
+      } finally {
+        await context.close();
+      }
+    });
+
+    test('catalog row opens the entity page', async () => {
+      const { context, page } = await signInAs('amara', '/catalog');
+      try {
+        const frame = viewFrame(page, 'catalog');
         await search(frame, 'booking-web', BOOKING_WEB);
         await frame.locator(`tr[data-entity-ref="${BOOKING_WEB}"] th a`).click();
 
         await page.waitForURL(`${portal.url}/catalog/component/default/booking-web`);
-        await entityFrame(page)
+        await viewFrame(page, 'entity')
           .getByRole('heading', { level: 1, name: 'Booking website' })
           .waitFor();
       } finally {
@@ -178,13 +274,16 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('entity page shows metadata and relations', async () => {
-      const { context, page } = await signIn('amara', '/catalog');
+      const { context, page } = await signInAs('amara', '/catalog');
       try {
-        const ingestionErrors = page.waitForResponse((response) =>
-          response.url().includes('/api/catalog/ingestion-errors?'),
-        );
+        const ingestionCalls: string[] = [];
+        page.on('request', (request) => {
+          if (request.url().includes('/api/catalog/ingestion-errors')) {
+            ingestionCalls.push(request.url());
+          }
+        });
         await page.goto(`${portal.url}/catalog/component/default/booking-web`);
-        const frame = entityFrame(page);
+        const frame = viewFrame(page, 'entity');
         await frame.getByRole('heading', { level: 1, name: 'Booking website' }).waitFor();
 
         assert.equal(await frame.locator('.ref').textContent(), BOOKING_WEB);
@@ -201,10 +300,10 @@ if (missingChromium && process.env.CI === 'true') {
           await relations.getByRole('link', { name: 'system:default/parcel-booking' }).count(),
           1,
         );
-        // Developers lack catalog.location.read, so the API returns 403 and the section
-        // stays hidden.
-        assert.equal((await ingestionErrors).status(), 403);
-        await frame.locator('#spec').waitFor();
+        // Developers lack catalog.location.read, and the shell's context lists the user's
+        // permissions, so the page does not request the ingestion errors at all.
+        await frame.locator('main[data-state="ready"]').waitFor();
+        assert.deepEqual(ingestionCalls, []);
         assert.equal(await frame.locator('#ingestion-errors').count(), 0);
         await screenshot(page, 'entity-amara');
 
@@ -217,9 +316,9 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('entity hidden from a user gets the 404 message', async () => {
-      const { context, page } = await signIn('lucia', '/catalog/component/default/booking-web');
+      const { context, page } = await signInAs('lucia', '/catalog/component/default/booking-web');
       try {
-        const problem = entityFrame(page).locator('[data-problem="not-found"]');
+        const problem = viewFrame(page, 'entity').locator('[data-problem="not-found"]');
         await problem.waitFor();
 
         assert.match(
@@ -227,7 +326,7 @@ if (missingChromium && process.env.CI === 'true') {
           /Entity component:default\/booking-web was not found, or you are not allowed to see it\./,
         );
         assert.equal(
-          await entityFrame(page).getByRole('heading', { name: 'Booking website' }).count(),
+          await viewFrame(page, 'entity').getByRole('heading', { name: 'Booking website' }).count(),
           0,
         );
         await screenshot(page, 'entity-lucia');
@@ -237,12 +336,19 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('platform admin sees the ingestion errors section', async () => {
-      const { context, page } = await signIn('sofia', '/catalog/component/default/booking-web');
+      const { context, page } = await signInAs('sofia', '/catalog');
       try {
-        await entityFrame(page).locator('#ingestion-errors').waitFor();
+        const ingestionErrors = page.waitForResponse((response) =>
+          response.url().includes('/api/catalog/ingestion-errors?'),
+        );
+        await page.goto(`${portal.url}/catalog/component/default/booking-web`);
+        await viewFrame(page, 'entity').locator('#ingestion-errors').waitFor();
 
+        assert.equal((await ingestionErrors).status(), 200);
         assert.equal(
-          await entityFrame(page).getByRole('heading', { name: 'Ingestion errors' }).count(),
+          await viewFrame(page, 'entity')
+            .getByRole('heading', { name: 'Ingestion errors' })
+            .count(),
           1,
         );
       } finally {
@@ -250,16 +356,111 @@ if (missingChromium && process.env.CI === 'true') {
       }
     });
 
+    test('locations node is hidden from developers', async () => {
+      const { context, page } = await signInAs('amara', '/catalog');
+      try {
+        await viewFrame(page, 'catalog')
+          .getByText(/^Showing 1–\d+ of \d+ entities$/)
+          .waitFor();
+
+        assert.equal(await topNavEntries(page, 'Locations').count(), 0);
+        const config = await context.request.get(`${portal.url}/api/shell/config`);
+        const body = (await config.json()) as {
+          nodes: Array<{ pathSegment: string }>;
+          globalContext: { permissions: string[] };
+        };
+        assert.deepEqual(
+          body.nodes.map((node) => node.pathSegment),
+          ['catalog'],
+        );
+        assert.deepEqual(body.globalContext.permissions, []);
+        const denied = await context.request.get(`${portal.url}/api/catalog/ingestion-errors`);
+        assert.equal(denied.status(), 403);
+      } finally {
+        await context.close();
+      }
+    });
+
+    test('locations page lists every location with its faults', async () => {
+      const { context, page } = await signInAs('sofia', '/locations');
+      try {
+        const frame = viewFrame(page, 'locations');
+        await frame.locator('main[data-state="ready"]').waitFor();
+        const totals = await ingestionTotals(context, portal.url);
+
+        assert.ok((await topNavEntries(page, 'Locations').count()) > 0);
+        assert.equal(
+          await frame.locator('#status').textContent(),
+          `Showing 1–${totals.locations} of ${totals.locations} locations, with ${plural(totals.errors, 'error')} and ${plural(totals.warnings, 'warning')} in all.`,
+        );
+        assert.equal(await frame.locator('li.location').count(), totals.locations);
+        const demo = frame.locator('li.location', { hasText: DEMO_FILE });
+        assert.deepEqual(await demo.locator('.location-counts .badge').allTextContents(), [
+          '1 error',
+          '2 warnings',
+        ]);
+        assert.deepEqual(
+          await demo
+            .locator('tbody tr')
+            .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-severity'))),
+          ['error', 'warning', 'warning'],
+        );
+        assert.equal(
+          await frame.locator('li.location').first().locator('.location-target').textContent(),
+          DEMO_FILE,
+          'the location with an error comes first',
+        );
+        await screenshot(page, 'locations-sofia');
+
+        await frame.getByLabel('Severity').selectOption('warning');
+        await frame.getByText(/matching locations/).waitFor();
+        assert.equal(await frame.locator('tr[data-severity="error"]').count(), 0);
+        assert.ok((await frame.locator('tr[data-severity="warning"]').count()) > 0);
+        assert.match(new URL(page.url()).search, /severity=warning/);
+
+        await frame.getByLabel('Severity').selectOption('');
+        await frame.getByLabel('Search').fill('demo-graphql');
+        await frame.locator('li.location').nth(1).waitFor({ state: 'detached' });
+        assert.match(
+          String(await frame.locator('#status').textContent()),
+          /^Showing 1–1 of 1 matching locations/,
+        );
+        assert.equal(await demo.locator('tbody tr').count(), 2);
+
+        await demo.getByRole('link', { name: 'component:default/backstage-demo' }).click();
+        await page.waitForURL(`${portal.url}/catalog/component/default/backstage-demo`);
+        await viewFrame(page, 'entity')
+          .getByRole('heading', { level: 1, name: 'backstage-demo' })
+          .waitFor();
+      } finally {
+        await context.close();
+      }
+    });
+
     test('profile shows the user and signs out', async () => {
-      const { context, page } = await signIn('amara', '/catalog');
+      const { context, page } = await signInAs('amara', '/catalog', SMALL);
       try {
         await page.locator('[data-testid="luigi-topnav-profile-btn"]').click();
         const name = page.locator('[data-testid="luigi-topnav-profile-username"]');
         await name.waitFor();
-        assert.match(
-          String(await name.textContent()),
-          /Amara Okafor \(amara\.okafor@kestrel-freight\.example\)/,
-        );
+        // biome-ignore lint/performance/useDomNodeTextContent: the rendered line break is under test.
+        assert.deepEqual((await name.innerText()).trim().split('\n'), [
+          'Amara Okafor',
+          'amara.okafor@kestrel-freight.example',
+        ]);
+        const fit = await name.evaluate((element) => {
+          const box = element.getBoundingClientRect();
+          const menu = element.closest('nav')?.getBoundingClientRect();
+          return {
+            overflow: element.scrollWidth - element.clientWidth,
+            beyondMenu: menu ? box.right - menu.right : Number.NaN,
+            beyondWindow: box.right - window.innerWidth,
+          };
+        });
+        assert.ok(fit.overflow <= 0, `the name overflows its box by ${fit.overflow}px`);
+        assert.ok(fit.beyondMenu <= 0, `the name ends ${fit.beyondMenu}px beyond the menu`);
+        assert.ok(fit.beyondWindow <= 0, `the name ends ${fit.beyondWindow}px beyond the window`);
+        await screenshot(page, 'profile-amara');
 
         const logout = page.waitForResponse(
           (response) =>
@@ -275,9 +476,9 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('ended session shows the sign-in message', async () => {
-      const { context, page } = await signIn('amara', '/catalog');
+      const { context, page } = await signInAs('amara', '/catalog');
       try {
-        const frame = catalogFrame(page);
+        const frame = viewFrame(page, 'catalog');
         await frame.getByText(/^Showing 1–\d+ of \d+ entities$/).waitFor();
         await context.clearCookies();
 
@@ -298,9 +499,279 @@ if (missingChromium && process.env.CI === 'true') {
       }
     });
 
+    test('built-in views run without a sandbox', async () => {
+      const { context, page } = await signInAs('sofia', '/locations');
+      try {
+        await viewFrame(page, 'locations').locator('main[data-state="ready"]').waitFor();
+
+        const frame = page.locator('iframe[src*="/micro-frontends/locations/"]');
+        assert.equal(await frame.getAttribute('sandbox'), null);
+      } finally {
+        await context.close();
+      }
+    });
+
+    test('every page fits both window sizes', {
+      skip: dialect === 'sqlite' ? false : 'the layout does not depend on the database',
+    }, async () => {
+      const pages: Array<{ path: string; view: string; ready: string }> = [
+        { path: '/catalog', view: 'catalog', ready: '#status:text-matches("^Showing")' },
+        {
+          path: '/catalog/component/default/booking-web',
+          view: 'entity',
+          ready: 'main[data-state="ready"]',
+        },
+        {
+          path: '/catalog/component/default/backstage-demo',
+          view: 'entity',
+          ready: 'main[data-state="ready"]',
+        },
+        { path: '/catalog/component/default/no-such-thing', view: 'entity', ready: '.problem' },
+        { path: '/locations', view: 'locations', ready: 'main[data-state="ready"]' },
+      ];
+      for (const viewport of [LARGE, SMALL]) {
+        const { context, page } = await signInAs('sofia', '/catalog', viewport);
+        try {
+          for (const { path: route, view, ready } of pages) {
+            await page.goto(`${portal.url}${route}`);
+            const frame = viewFrame(page, view);
+            await frame.locator(ready).first().waitFor();
+            const size = `${viewport.width}x${viewport.height}`;
+            const name = `${route.replaceAll('/', '_').slice(1)}-${size}`;
+            await page.screenshot({ path: path.join(RESULTS, `layout-${name}.png`) });
+
+            const widths = await frame
+              .locator('html')
+              .evaluate((html) => ({ scroll: html.scrollWidth, client: html.clientWidth }));
+            assert.ok(
+              widths.scroll <= widths.client,
+              `${route} at ${size} is ${widths.scroll}px wide in a ${widths.client}px view`,
+            );
+          }
+        } finally {
+          await context.close();
+        }
+      }
+    });
+
     test('pages run without policy violations or script errors', () => {
-      assert.deepEqual(violations, []);
-      assert.deepEqual(pageErrors, []);
+      assert.deepEqual(findings.violations, []);
+      assert.deepEqual(findings.sandboxWarnings, []);
+      assert.deepEqual(findings.pageErrors, []);
     });
   });
+
+  /**
+   * A catalog of a few hundred locations and a few thousand faults: 300 files
+   * of 4 invalid entities (4 errors) and 1 component with 6 references to
+   * missing entities (6 warnings) each, 1 file with 150 warnings, and 2
+   * targets that do not exist. It runs on SQLite only, because what it checks
+   * is how the browser shows many faults, which does not depend on the
+   * database.
+   */
+  describe('locations page with many faults [sqlite]', () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'shell-many-faults-'));
+    let portal: TestPortal;
+    let pages = 0;
+    let browser: Browser;
+    let context: BrowserContext;
+    let page: Page;
+    const findings = createFindings();
+
+    before(async () => {
+      writeManyFaults(folder, 300);
+      portal = await startTestPortal({
+        dialect: 'sqlite',
+        overrides: {
+          catalog: {
+            locations: [
+              {
+                type: 'file',
+                target: path.join(path.dirname(EXAMPLE_CONFIG), 'catalog', 'all.yaml'),
+              },
+              { type: 'file', target: path.join(folder, 'root.yaml') },
+            ],
+          },
+        },
+      });
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      ({ context, page } = await signIn(browser, {
+        baseUrl: portal.url,
+        username: 'sofia',
+        startPath: '/locations',
+        findings,
+      }));
+    });
+
+    after(async () => {
+      await context?.close();
+      await browser?.close();
+      await portal?.close();
+      rmSync(folder, { recursive: true, force: true });
+    });
+
+    test('first page shows 25 locations', async () => {
+      const frame = viewFrame(page, 'locations');
+      await frame.locator('main[data-state="ready"]').waitFor();
+      const totals = await ingestionTotals(context, portal.url);
+
+      pages = Math.ceil(totals.locations / 25);
+      assert.ok(totals.locations > 300, `${totals.locations} locations`);
+      assert.ok(totals.errors + totals.warnings >= 3000, `${totals.errors} errors`);
+      assert.equal(
+        await frame.locator('#status').textContent(),
+        `Showing 1–25 of ${totals.locations} locations, with ${plural(totals.errors, 'error')} and ${plural(totals.warnings, 'warning')} in all.`,
+      );
+      assert.equal(await frame.locator('li.location').count(), 25);
+      // Locations with errors come first and start open; a bulk file has 10 faults.
+      assert.equal(await frame.locator('li.location details[open]').count(), 25);
+      const rows = await frame.locator('tbody tr').count();
+      assert.ok(rows <= 250, `the first page renders ${rows} fault rows`);
+      await page.screenshot({ path: path.join(RESULTS, 'shell-locations-many-faults.png') });
+    });
+
+    test('next page shows the next 25', async () => {
+      const frame = viewFrame(page, 'locations');
+      await frame.getByRole('button', { name: 'Next page' }).click();
+
+      await frame.getByText(/^Showing 26–50 of \d+ locations/).waitFor();
+      assert.equal(await frame.locator('li.location').count(), 25);
+      assert.equal(await frame.locator('#page-number').textContent(), `Page 2 of ${pages}`);
+    });
+
+    test('missing target is a location with its error', async () => {
+      const frame = viewFrame(page, 'locations');
+      await frame.getByLabel('Search').fill('missing-target-1.yaml');
+
+      await frame.locator('li.location').nth(1).waitFor({ state: 'detached' });
+      assert.match(
+        String(await frame.locator('#status').textContent()),
+        /^Showing 1–1 of 1 matching locations/,
+      );
+      const location = frame.locator('li.location');
+      assert.match(
+        String(await location.locator('.location-target').textContent()),
+        /missing-target-1\.yaml$/,
+      );
+      assert.deepEqual(await location.locator('.location-counts .badge').allTextContents(), [
+        '1 error',
+      ]);
+      assert.equal(await location.locator('.fault-code').textContent(), 'location-not-found');
+    });
+
+    test('long fault list grows on request', async () => {
+      const frame = viewFrame(page, 'locations');
+      await frame.getByLabel('Search').fill('crowded.yaml');
+      const location = frame.locator('li.location', { hasText: 'crowded.yaml' });
+      await location.waitFor();
+      const more = location.getByRole('button', { name: /^Show \d+ more/ });
+
+      assert.equal(await frame.locator('li.location').count(), 1);
+      assert.equal(await location.locator('tbody tr').count(), 100);
+      assert.equal(
+        await more.textContent(),
+        `Show ${CROWDED_WARNINGS - 100} more (100 of ${CROWDED_WARNINGS} shown)`,
+      );
+      await more.click();
+      assert.equal(await location.locator('tbody tr').count(), CROWDED_WARNINGS);
+      assert.equal(await more.isHidden(), true);
+    });
+
+    test('severity filter keeps errors only', async () => {
+      const frame = viewFrame(page, 'locations');
+      await frame.getByLabel('Search').fill('');
+      await frame.getByLabel('Severity').selectOption('error');
+      const totals = await ingestionTotals(context, portal.url);
+
+      await frame
+        .getByText(`with ${plural(totals.errors, 'error')} and 0 warnings that match.`, {
+          exact: false,
+        })
+        .waitFor();
+      assert.equal(await frame.locator('tr[data-severity="warning"]').count(), 0);
+      assert.ok((await frame.locator('tr[data-severity="error"]').count()) > 0);
+    });
+
+    test('page ran without violations or script errors', () => {
+      assert.deepEqual(findings.violations, []);
+      assert.deepEqual(findings.sandboxWarnings, []);
+      assert.deepEqual(findings.pageErrors, []);
+    });
+  });
+}
+
+/** References to missing entities in `crowded.yaml`, one warning each. */
+const CROWDED_WARNINGS = 150;
+
+/**
+ * Writes `count` catalog files below `folder`, `crowded.yaml` with one
+ * component of many warnings, and a root Location that lists them and two
+ * files that do not exist.
+ */
+function writeManyFaults(folder: string, count: number): void {
+  const targets: string[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const file = `bulk-${String(index).padStart(3, '0')}.yaml`;
+    targets.push(`./${file}`);
+    const invalid = [0, 1, 2, 3].map((document) =>
+      [
+        'apiVersion: backstage.io/v1alpha1',
+        'kind: Component',
+        'metadata:',
+        `  name: 'not valid ${index} ${document}'`,
+        'spec: { type: service, lifecycle: production, owner: group:default/platform-team }',
+      ].join('\n'),
+    );
+    const dangling = [
+      'apiVersion: backstage.io/v1alpha1',
+      'kind: Component',
+      'metadata:',
+      `  name: bulk-${index}`,
+      'spec:',
+      '  type: service',
+      '  lifecycle: production',
+      `  owner: group:default/nobody-${index}`,
+      '  dependsOn:',
+      ...[0, 1, 2, 3, 4].map(
+        (reference) => `    - component:default/missing-${index}-${reference}`,
+      ),
+    ].join('\n');
+    writeFileSync(path.join(folder, file), `${[...invalid, dangling].join('\n---\n')}\n`);
+  }
+  targets.push('./missing-target-1.yaml', './missing-target-2.yaml', './crowded.yaml');
+
+  writeFileSync(
+    path.join(folder, 'crowded.yaml'),
+    [
+      'apiVersion: backstage.io/v1alpha1',
+      'kind: Component',
+      'metadata:',
+      '  name: crowded',
+      'spec:',
+      '  type: service',
+      '  lifecycle: production',
+      '  owner: group:default/platform-team',
+      '  dependsOn:',
+      ...Array.from(
+        { length: CROWDED_WARNINGS },
+        (_, reference) => `    - component:default/absent-${reference}`,
+      ),
+      '',
+    ].join('\n'),
+  );
+
+  writeFileSync(
+    path.join(folder, 'root.yaml'),
+    [
+      'apiVersion: backstage.io/v1alpha1',
+      'kind: Location',
+      'metadata:',
+      '  name: many-faults',
+      'spec:',
+      '  type: file',
+      '  targets:',
+      ...targets.map((target) => `    - ${target}`),
+      '',
+    ].join('\n'),
+  );
 }

@@ -1,14 +1,18 @@
 /**
  * Configures Luigi core for the signed-in user. The server computes the
- * navigation, which holds only the nodes the user may see. This script adds
- * what JSON cannot carry: the logout function and the profile lookup.
+ * navigation, which holds only the nodes the user may see, and the global
+ * context every micro frontend receives. This script adds what JSON cannot
+ * carry: the logout function, the profile lookup and the iframe interceptor.
  */
+import { removeSameOriginSandbox } from './frames.js';
 
 /** Body of `GET /api/shell/config`. */
 interface ShellConfig {
   title: string;
   nodes: unknown[];
   profile: { name: string; userEntityRef: string };
+  /** Values merged under every node's context, such as `permissions`. */
+  globalContext: Record<string, unknown>;
 }
 
 /** The fields of `GET /api/auth/me` that the profile menu shows. */
@@ -64,10 +68,10 @@ async function start(): Promise<void> {
   }
   const me = meResponse?.ok ? ((await meResponse.json()) as Me) : {};
   // Luigi 2.31's profile menu shows the name, or the email when there is no name,
-  // so both go into the name.
+  // so both go into the name, one a line (shell.css keeps the line break).
   const displayName = me.displayName || config.profile.name;
   const user = {
-    name: me.email ? `${displayName} (${me.email})` : displayName,
+    name: me.email ? `${displayName}\n${me.email}` : displayName,
     email: me.email ?? '',
   };
 
@@ -75,6 +79,7 @@ async function start(): Promise<void> {
     routing: { useHashRouting: false },
     navigation: {
       nodes: config.nodes,
+      globalContext: config.globalContext ?? {},
       profile: {
         logout: {
           label: 'Sign out',
@@ -91,9 +96,7 @@ async function start(): Promise<void> {
     settings: {
       header: { title: config.title, logo: '/assets/shell/logo.svg' },
       responsiveNavigation: 'semiCollapsible',
-      // The built-in micro frontends link to sign-in from their 401 message, and that
-      // link must replace the whole page.
-      customSandboxRules: ['allow-top-navigation-by-user-activation'],
+      iframeCreationInterceptor: removeSameOriginSandbox,
     },
   });
 }
@@ -125,5 +128,3 @@ function showFailure(message: string): void {
 start().catch((error: unknown) => {
   showFailure(`The portal could not start: ${String(error)}. Reload the page to try again.`);
 });
-
-export {};

@@ -190,7 +190,10 @@ function renderResults(data: QueryResponse): void {
   previousButton.disabled = state.page === 0;
   nextButton.disabled = state.nextCursor === undefined;
 
-  replaceChildren(results, data.items.length > 0 ? renderTable(data.items) : null);
+  replaceChildren(
+    results,
+    data.items.length > 0 ? h('div', { class: 'table-scroll' }, renderTable(data.items)) : null,
+  );
 }
 
 function hasFilters(): boolean {
@@ -244,23 +247,31 @@ function renderRow(entity: ListedEntity): HTMLTableRowElement {
     name: entity.metadata.name,
   });
   const spec = entity.spec ?? {};
+  const title = entity.metadata.title?.trim();
 
   return h(
     'tr',
     { 'data-entity-ref': `${entity.kind.toLowerCase()}:${namespace}/${entity.metadata.name}` },
+    // The link shows metadata.name, the field the Name column sorts by; a title that
+    // differs from it is the line below.
     h(
       'th',
       { scope: 'row' },
-      shellLink(route, entity.metadata.title ?? entity.metadata.name),
+      shellLink(route, entity.metadata.name),
+      title && title !== entity.metadata.name ? h('span', { class: 'title' }, title) : null,
       entity.metadata.description
-        ? h('span', { class: 'description' }, entity.metadata.description)
+        ? h(
+            'span',
+            { class: 'description', title: entity.metadata.description },
+            entity.metadata.description,
+          )
         : null,
     ),
-    h('td', null, entity.kind),
-    h('td', null, text(spec.type)),
-    h('td', null, referenceCell(spec.owner, 'group', namespace)),
-    h('td', null, text(spec.lifecycle)),
-    h('td', null, referenceCell(spec.system, 'system', namespace)),
+    h('td', { class: 'nowrap' }, entity.kind),
+    h('td', { class: 'nowrap' }, text(spec.type)),
+    h('td', { class: 'nowrap' }, referenceCell(spec.owner, 'group', namespace)),
+    h('td', { class: 'nowrap' }, text(spec.lifecycle)),
+    h('td', { class: 'nowrap' }, referenceCell(spec.system, 'system', namespace)),
   );
 }
 

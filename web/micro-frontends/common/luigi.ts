@@ -78,12 +78,16 @@ export function showLoading(loading: boolean): void {
 
 /**
  * Stores the view's state in the shell route's node parameters, so reloads and
- * links keep it, and each change is a browser history entry. Luigi core
+ * links keep it. Each change is a browser history entry unless
+ * `newHistoryEntry` is false, which replaces the current entry. Luigi core
  * removes a parameter whose value is undefined.
  */
-export function setNodeParams(params: Record<string, string | undefined>): void {
+export function setNodeParams(
+  params: Record<string, string | undefined>,
+  newHistoryEntry = true,
+): void {
   if (framed) {
-    LuigiClient.addNodeParams(params as Record<string, string>, true);
+    LuigiClient.addNodeParams(params as Record<string, string>, newHistoryEntry);
   }
 }
 

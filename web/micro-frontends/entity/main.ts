@@ -1,9 +1,11 @@
 import { type ApiResult, getJson } from '../common/api.js';
 import { byId, h, replaceChildren } from '../common/dom.js';
 import { type EntityName, stringifyEntityRef } from '../common/entity-ref.js';
+import { readIngestionLocations } from '../common/ingestion.js';
 import { onViewContext, showLoading, type ViewContext } from '../common/luigi.js';
+import { CATALOG_LOCATION_READ, holdsPermission } from '../common/permissions.js';
 import { renderProblem } from '../common/problems.js';
-import { type Entity, readLocations } from './model.js';
+import type { Entity } from './model.js';
 import {
   renderAbout,
   renderHeader,
@@ -23,6 +25,7 @@ onViewContext((view) => {
   const target = entityFromView(view);
   if (!target) {
     main.removeAttribute('aria-busy');
+    main.dataset.state = 'ready';
     replaceChildren(
       main,
       h('h1', null, 'Entity'),
@@ -40,7 +43,8 @@ onViewContext((view) => {
   shownRef = ref;
   const catalogPath =
     typeof view.context.catalogPath === 'string' ? view.context.catalogPath : '/catalog';
-  void showEntity(target, ref, catalogPath);
+  const readsLocations = holdsPermission(view.context, CATALOG_LOCATION_READ);
+  void showEntity(target, ref, { catalogPath, readsLocations });
 });
 
 /** Reads the entity from the path parameters, or from `?entity=kind:namespace/name` outside the shell. */
@@ -54,11 +58,20 @@ function entityFromView(view: ViewContext): EntityName | undefined {
   return match ? { kind: match[1]!, namespace: match[2]!, name: match[3]! } : undefined;
 }
 
-async function showEntity(target: EntityName, ref: string, catalogPath: string): Promise<void> {
+/**
+ * Loads and shows the entity, then its ingestion errors. `data-state` on the
+ * page's main element turns from `loading` to `ready` once nothing more loads.
+ */
+async function showEntity(
+  target: EntityName,
+  ref: string,
+  options: { catalogPath: string; readsLocations: boolean | undefined },
+): Promise<void> {
   request?.abort();
   const current = new AbortController();
   request = current;
   main.setAttribute('aria-busy', 'true');
+  main.dataset.state = 'loading';
   replaceChildren(main, h('p', { class: 'muted', role: 'status' }, `Loading ${ref}…`));
 
   const segments = [target.kind, target.namespace, target.name].map(encodeURIComponent);
@@ -82,6 +95,7 @@ async function showEntity(target: EntityName, ref: string, catalogPath: string):
         notFound: `Entity ${ref} was not found, or you are not allowed to see it.`,
       }),
     );
+    main.dataset.state = 'ready';
     return;
   }
 
@@ -90,22 +104,29 @@ async function showEntity(target: EntityName, ref: string, catalogPath: string):
   replaceChildren(
     main,
     renderHeader(entity, ref),
-    renderAbout(entity, catalogPath),
+    renderAbout(entity, options.catalogPath),
     renderLinks(entity),
-    renderRelations(entity, catalogPath),
+    renderRelations(entity, options.catalogPath),
     renderSpec(entity),
     renderKeyValues('labels', 'Labels', entity.metadata.labels),
     renderKeyValues('annotations', 'Annotations', entity.metadata.annotations),
   );
-  await showIngestionErrors(ref, current.signal);
+  // The shell's context lists the user's basic permissions, so a developer's page
+  // view makes no call that the server would reject with 403.
+  if (options.readsLocations !== false) {
+    const finished = await showIngestionErrors(ref, current.signal);
+    if (!finished) return;
+  }
+  main.dataset.state = 'ready';
 }
 
 /**
  * Appends the errors of the entity's location. The section is shown only when
- * the API returns 200, so a user without `catalog.location.read` (403) does
- * not see it.
+ * the API returns 200. Outside the shell, where the permissions are unknown,
+ * a user without `catalog.location.read` gets a 403 and no section.
+ * Returns false when a newer navigation aborted the call.
  */
-async function showIngestionErrors(ref: string, signal: AbortSignal): Promise<void> {
+async function showIngestionErrors(ref: string, signal: AbortSignal): Promise<boolean> {
   let result: ApiResult<unknown>;
   try {
     result = await getJson<unknown>(
@@ -113,13 +134,14 @@ async function showIngestionErrors(ref: string, signal: AbortSignal): Promise<vo
       signal,
     );
   } catch {
-    return;
+    return false;
   }
   if (result.ok) {
-    main.append(renderIngestionErrors(readLocations(result.data)));
+    main.append(renderIngestionErrors(readIngestionLocations(result.data)));
   } else if (result.status === 0 || result.status >= 500) {
     main.append(
       h('p', { class: 'notice' }, `Ingestion errors could not be loaded: ${result.message}`),
     );
   }
+  return true;
 }

@@ -1,7 +1,13 @@
 import { type Child, h } from '../common/dom.js';
 import { entityPagePath, parseEntityRef } from '../common/entity-ref.js';
+import {
+  formatFileLine,
+  type IngestionLocation,
+  severityOf,
+  severityRank,
+} from '../common/ingestion.js';
 import { shellLink } from '../common/luigi.js';
-import type { Entity, IngestionLocation } from './model.js';
+import type { Entity } from './model.js';
 
 /** Reference fields of `spec` and the kind each one defaults to, as in Backstage. */
 const REFERENCE_FIELDS: Readonly<Record<string, string>> = {
@@ -236,9 +242,9 @@ function formatValue(value: unknown): Child {
 }
 
 export function renderIngestionErrors(locations: readonly IngestionLocation[]): HTMLElement {
-  const problems = locations.flatMap((location) =>
-    (location.errors ?? []).map((problem) => ({ location, problem })),
-  );
+  const problems = locations
+    .flatMap((location) => (location.errors ?? []).map((problem) => ({ location, problem })))
+    .sort((a, b) => severityRank(severityOf(a.problem)) - severityRank(severityOf(b.problem)));
   if (problems.length === 0) {
     return section(
       'ingestion-errors',
@@ -252,7 +258,7 @@ export function renderIngestionErrors(locations: readonly IngestionLocation[]): 
     'Ingestion errors',
     h(
       'table',
-      null,
+      { class: 'ingestion-table' },
       h('caption', { class: 'visually-hidden' }, 'Errors and warnings of this entity’s location'),
       h(
         'thead',
@@ -274,8 +280,8 @@ export function renderIngestionErrors(locations: readonly IngestionLocation[]): 
             null,
             h(
               'td',
-              { class: `severity-${problem.severity ?? 'error'}` },
-              problem.severity ?? 'error',
+              null,
+              h('span', { class: `badge badge-${severityOf(problem)}` }, severityOf(problem)),
             ),
             h('td', null, where(location, problem)),
             h('td', null, problem.field ?? ''),
@@ -292,7 +298,7 @@ function where(
   problem: { file?: string; line?: number; docIndex?: number },
 ): string {
   const file = problem.file ?? location.target ?? '';
-  if (problem.line !== undefined) return `${file}:${problem.line}`;
+  if (problem.line !== undefined) return formatFileLine(file, problem.line);
   if (problem.docIndex !== undefined) return `${file} (document ${problem.docIndex + 1})`;
   return file;
 }
