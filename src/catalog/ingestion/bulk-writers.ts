@@ -1,96 +1,20 @@
-import type SqliteDatabase from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
 import type { PlannedEntity } from './location-plan.js';
+import {
+  type DroppedSchema,
+  dropForBulkLoad,
+  isCatalogEmpty,
+  restoreAfterBulkLoad,
+} from './postgres-bulk-load.js';
 import { chunks, type ErrorRowInput } from './store.js';
 
 /** Writes many rows at once, inside the caller's transaction. */
 export interface BulkWriter {
-  /** Inserts entity rows with their relation and search rows. */
+  /** Inserts entity rows with their relation and search rows; may be called once per file. */
   insertEntities(entities: readonly PlannedEntity[]): Promise<void>;
+  /** Ends a refresh's entity inserts, building any index the writer left out meanwhile. */
+  endEntityInserts(): Promise<void>;
   insertErrors(rows: readonly ErrorRowInput[]): Promise<void>;
-}
-
-interface SqliteStatements {
-  entity: SqliteDatabase.Statement;
-  relation: SqliteDatabase.Statement;
-  search: SqliteDatabase.Statement;
-  error: SqliteDatabase.Statement;
-}
-
-const statementsByDatabase = new WeakMap<SqliteDatabase.Database, SqliteStatements>();
-
-/**
- * Prepared statements on the raw better-sqlite3 connection: one compiled
- * statement run per row is the fastest write path SQLite offers from Node.
- */
-export function createSqliteBulkWriter(sqlite: SqliteDatabase.Database): BulkWriter {
-  let statements = statementsByDatabase.get(sqlite);
-  if (!statements) {
-    statements = {
-      entity: sqlite.prepare(
-        `insert into catalog_entities
-          (entity_ref, uid, kind, namespace, name, location_id, file, doc_index, body, etag, created_at, updated_at)
-          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      relation: sqlite.prepare(
-        'insert into catalog_relations (originating_ref, source_ref, type, target_ref) values (?, ?, ?, ?)',
-      ),
-      search: sqlite.prepare(
-        'insert into catalog_search (entity_ref, key, value) values (?, ?, ?)',
-      ),
-      error: sqlite.prepare(
-        `insert into catalog_errors
-          (location_id, severity, code, file, doc_index, line, entity_ref, field, message, created_at)
-          values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-    };
-    statementsByDatabase.set(sqlite, statements);
-  }
-  const prepared = statements;
-
-  return {
-    async insertEntities(entities) {
-      for (const { row, relations, search } of entities) {
-        prepared.entity.run(
-          row.entity_ref,
-          row.uid,
-          row.kind,
-          row.namespace,
-          row.name,
-          row.location_id,
-          row.file,
-          row.doc_index,
-          row.body,
-          row.etag,
-          row.created_at,
-          row.updated_at,
-        );
-        for (const [source, type, target] of relations) {
-          prepared.relation.run(row.entity_ref, source, type, target);
-        }
-        for (const { key, value } of search) {
-          prepared.search.run(row.entity_ref, key, value);
-        }
-      }
-    },
-
-    async insertErrors(rows) {
-      for (const row of rows) {
-        prepared.error.run(
-          row.location_id,
-          row.severity,
-          row.code,
-          row.file,
-          row.doc_index,
-          row.line,
-          row.entity_ref,
-          row.field,
-          row.message,
-          row.created_at,
-        );
-      }
-    },
-  };
 }
 
 /** Entities per statement on PostgreSQL; their relation and search rows go in statements of their own. */
@@ -100,12 +24,24 @@ const POSTGRES_ROW_CHUNK = 20_000;
 /**
  * Multi-row inserts on PostgreSQL: each column is bound as one array and
  * `unnest` turns the arrays back into rows, so a statement carries thousands
- * of rows with a handful of parameters.
+ * of rows with a handful of parameters. When the catalog has no entity yet,
+ * as on the first refresh, the entity tables are loaded without their
+ * secondary indexes and row foreign keys (see postgres-bulk-load.ts).
  */
 // biome-ignore lint/suspicious/noExplicitAny: the ingestion writes raw SQL over its own tables only.
 export function createPostgresBulkWriter(executor: Kysely<any>): BulkWriter {
+  let bulkLoadChecked = false;
+  let dropped: DroppedSchema | undefined;
   return {
     async insertEntities(entities) {
+      if (entities.length === 0) {
+        return;
+      }
+      if (!bulkLoadChecked) {
+        bulkLoadChecked = true;
+        dropped = (await isCatalogEmpty(executor)) ? await dropForBulkLoad(executor) : undefined;
+      }
+
       for (const chunk of chunks(entities, POSTGRES_ENTITY_CHUNK)) {
         const rows = chunk.map((entity) => entity.row);
         await sql`
@@ -127,14 +63,17 @@ export function createPostgresBulkWriter(executor: Kysely<any>): BulkWriter {
           )`.execute(executor);
       }
 
-      const relations = entities.flatMap((entity) =>
-        entity.relations.map(([source, type, target]) => [
-          entity.row.entity_ref,
-          source,
-          type,
-          target,
-        ]),
-      );
+      const relations: string[][] = [];
+      for (const { row, relations: triples } of entities) {
+        for (let index = 0; index < triples.length; index += 3) {
+          relations.push([
+            row.entity_ref,
+            triples[index] as string,
+            triples[index + 1] as string,
+            triples[index + 2] as string,
+          ]);
+        }
+      }
       for (const chunk of chunks(relations, POSTGRES_ROW_CHUNK)) {
         await sql`
           insert into catalog_relations (originating_ref, source_ref, type, target_ref)
@@ -146,9 +85,12 @@ export function createPostgresBulkWriter(executor: Kysely<any>): BulkWriter {
           )`.execute(executor);
       }
 
-      const search = entities.flatMap((entity) =>
-        entity.search.map((row) => [entity.row.entity_ref, row.key, row.value] as const),
-      );
+      const search: Array<[string, string, string | null]> = [];
+      for (const { row, search: pairs } of entities) {
+        for (let index = 0; index < pairs.length; index += 2) {
+          search.push([row.entity_ref, pairs[index] as string, pairs[index + 1] ?? null]);
+        }
+      }
       for (const chunk of chunks(search, POSTGRES_ROW_CHUNK)) {
         await sql`
           insert into catalog_search (entity_ref, key, value)
@@ -157,6 +99,13 @@ export function createPostgresBulkWriter(executor: Kysely<any>): BulkWriter {
             ${chunk.map((row) => row[1])}::text[],
             ${chunk.map((row) => row[2])}::text[]
           )`.execute(executor);
+      }
+    },
+
+    async endEntityInserts() {
+      if (dropped) {
+        await restoreAfterBulkLoad(executor, dropped);
+        dropped = undefined;
       }
     },
 

@@ -1,6 +1,7 @@
 import {
   apiEntityV1alpha1Validator,
   componentEntityV1alpha1Validator,
+  DEFAULT_NAMESPACE,
   DefaultNamespaceEntityPolicy,
   domainEntityV1alpha1Validator,
   type Entity,
@@ -76,20 +77,55 @@ export async function validateEntity(
   }
 
   // The policy merges into a new object with metadata first; keep the
-  // author's key order and take only the namespace from it.
-  const defaulted = await defaultNamespacePolicy.enforce(input as unknown as Entity);
+  // author's key order and take only the namespace from it. Without a
+  // namespace that merge, a deep copy of the entity, yields the default.
+  const namespace =
+    (metadata as { namespace?: unknown }).namespace === undefined
+      ? DEFAULT_NAMESPACE
+      : (await defaultNamespacePolicy.enforce(input as unknown as Entity)).metadata.namespace;
   const entity = {
     ...input,
-    metadata: { ...metadata, namespace: defaulted.metadata.namespace },
+    metadata: { ...metadata, namespace },
   } as unknown as Entity;
-  const scratch = structuredClone(entity) as unknown as Record<string, unknown>;
+  if (await passesEveryCheck(entity)) {
+    return { entity, faults };
+  }
 
+  const scratch = structuredClone(entity) as unknown as Record<string, unknown>;
   await collectEnvelopeFaults(scratch, faults);
   if (!faults.some((fault) => blocksKindValidation(fault.path))) {
     await collectKindFaults(scratch, faults);
   }
 
   return faults.length === 0 ? { entity, faults } : { faults };
+}
+
+/**
+ * Runs the same checks once on the entity itself, which they only read, so a
+ * valid entity, the usual case, needs no scratch copy.
+ */
+async function passesEveryCheck(entity: Entity): Promise<boolean> {
+  try {
+    await noForeignRootFieldsPolicy.enforce(entity);
+    await fieldFormatPolicy.enforce(entity);
+    await schemaValidPolicy.enforce(entity);
+  } catch {
+    return false;
+  }
+
+  const { kind, apiVersion } = entity;
+  if (kind === 'Template') {
+    return apiVersion === TEMPLATE_API_VERSION;
+  }
+  const validator = KIND_VALIDATORS[kind];
+  if (!validator) {
+    return !Object.keys(KIND_VALIDATORS).some((name) => name.toLowerCase() === kind.toLowerCase());
+  }
+  try {
+    return await validator.check(entity);
+  } catch {
+    return false;
+  }
 }
 
 /** Faults after which the kind's schema has nothing sound to check. */

@@ -1,59 +1,88 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { FileLines } from './file-lines.js';
 import { ISSUE_CODES } from './issues.js';
-import {
-  type FileReadResult,
-  type ReadFileOptions,
-  readCatalogFile,
-  readCatalogText,
-} from './read-file.js';
+import type { LoadedFile } from './location-plan.js';
+import { type PreparedFile, type PrepareOptions, unreadablePreparedFile } from './prepare-file.js';
+import { unreadableFileIssue } from './read-file.js';
+
+/** Prepares one file's text; the ingestion runs it inline or on a worker thread. */
+export type Preparer = (
+  file: string,
+  text: string,
+  options: PrepareOptions,
+) => Promise<PreparedFile>;
 
 interface CacheEntry {
   contentHash: string;
-  /** Size, times and inode of each placeholder file, and the allowed kinds. */
+  /** Allowed kinds, origin target, and size, times and inode of each placeholder file. */
   dependencyKey: string;
-  result: FileReadResult;
+  loaded: LoadedFile;
 }
 
 /**
- * Keeps the last read of each catalog file and returns it again while the
- * file's content, the files its placeholders read and the allowed kinds are
- * unchanged, so a refresh of unchanged files skips parsing and validation.
- * Reading and hashing a file costs far less than parsing it.
+ * Keeps the last preparation of each catalog file and returns it again while
+ * the file's content, the files its placeholders read, the allowed kinds and
+ * the origin target are unchanged, so a refresh of unchanged files skips
+ * parsing and validation. Reading and hashing a file costs far less than
+ * parsing it.
  */
-export class FileReadCache {
+export class PreparedFileCache {
   readonly #entries = new Map<string, CacheEntry>();
 
-  async read(file: string, options: ReadFileOptions): Promise<FileReadResult> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      this.#entries.delete(file);
-      return await readCatalogFile(file, options);
+  /**
+   * Reads the files of one location refresh and starts preparing those that
+   * changed, with the preparer that `choosePreparer` picks for their total
+   * size. Returns one promise per file, in file order.
+   */
+  async load(
+    files: readonly string[],
+    options: PrepareOptions,
+    choosePreparer: (changedBytes: number) => Preparer,
+  ): Promise<Array<Promise<LoadedFile>>> {
+    const optionsKey = [
+      options.allowedKinds ? [...options.allowedKinds].sort().join(',') : '*',
+      options.originTarget,
+    ].join('\u0000');
+    const texts = await Promise.all(
+      files.map((file) =>
+        readFile(file, 'utf8').then(
+          (text) => ({ text }),
+          (error: unknown) => ({ error }),
+        ),
+      ),
+    );
+
+    const loads: Array<Promise<LoadedFile> | undefined> = [];
+    const changed: Array<{ index: number; file: string; text: string; contentHash: string }> = [];
+    for (const [index, file] of files.entries()) {
+      const read = texts[index] as { text: string } | { error: unknown };
+      if ('error' in read) {
+        this.#entries.delete(file);
+        const prepared = unreadablePreparedFile(file, unreadableFileIssue(file, read.error));
+        loads.push(Promise.resolve({ prepared, lines: new FileLines('') }));
+        continue;
+      }
+
+      const contentHash = createHash('sha1').update(read.text).digest('hex');
+      const cached = this.#entries.get(file);
+      if (
+        cached?.contentHash === contentHash &&
+        cached.dependencyKey ===
+          (await dependencyKeyOf(cached.loaded.prepared.dependencies, optionsKey))
+      ) {
+        loads.push(Promise.resolve(cached.loaded));
+        continue;
+      }
+      loads.push(undefined);
+      changed.push({ index, file, text: read.text, contentHash });
     }
 
-    const kindsKey = options.allowedKinds ? [...options.allowedKinds].sort().join(',') : '*';
-    const contentHash = createHash('sha1').update(text).digest('hex');
-    const cached = this.#entries.get(file);
-    if (
-      cached?.contentHash === contentHash &&
-      cached.dependencyKey === (await dependencyKeyOf(cached.result.dependencies, kindsKey))
-    ) {
-      return cached.result;
+    const preparer = choosePreparer(changed.reduce((sum, job) => sum + job.text.length, 0));
+    for (const job of changed) {
+      loads[job.index] = this.#prepare(job, options, optionsKey, preparer);
     }
-
-    const result = await readCatalogText(file, text, options);
-    const dependencyKey = await dependencyKeyOf(result.dependencies, kindsKey);
-    // A placeholder whose file is missing records no dependency, so the read
-    // could not notice that file appearing later; such results are not kept.
-    const cacheable = !result.issues.some((issue) => issue.code === ISSUE_CODES.placeholderFailed);
-    if (cacheable && dependencyKey !== undefined) {
-      this.#entries.set(file, { contentHash, dependencyKey, result });
-    } else {
-      this.#entries.delete(file);
-    }
-    return result;
+    return loads as Array<Promise<LoadedFile>>;
   }
 
   /** Forgets every file not in `files`. */
@@ -64,13 +93,36 @@ export class FileReadCache {
       }
     }
   }
+
+  async #prepare(
+    job: { file: string; text: string; contentHash: string },
+    options: PrepareOptions,
+    optionsKey: string,
+    preparer: Preparer,
+  ): Promise<LoadedFile> {
+    const prepared = await preparer(job.file, job.text, options);
+    const loaded: LoadedFile = { prepared, lines: new FileLines(job.text) };
+
+    const dependencyKey = await dependencyKeyOf(prepared.dependencies, optionsKey);
+    // A placeholder whose file is missing records no dependency, so the read
+    // could not notice that file appearing later; such results are not kept.
+    const cacheable = !prepared.issues.some(
+      (issue) => issue.code === ISSUE_CODES.placeholderFailed,
+    );
+    if (cacheable && dependencyKey !== undefined) {
+      this.#entries.set(job.file, { contentHash: job.contentHash, dependencyKey, loaded });
+    } else {
+      this.#entries.delete(job.file);
+    }
+    return loaded;
+  }
 }
 
 async function dependencyKeyOf(
   files: readonly string[],
-  kindsKey: string,
+  optionsKey: string,
 ): Promise<string | undefined> {
-  const parts = [kindsKey];
+  const parts = [optionsKey];
   for (const file of files) {
     const info = await stat(file).catch(() => undefined);
     if (!info) {

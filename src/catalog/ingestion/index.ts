@@ -7,7 +7,7 @@ import { createIngestionStore } from './sql-store.js';
 
 export { type CatalogIssue, formatIssue, ISSUE_CODES, type IssueCode } from './issues.js';
 export type { KindRule } from './kind-rules.js';
-export { ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION } from './location-plan.js';
+export { ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION } from './prepare-file.js';
 export { type FileReadResult, type ReadEntity, readCatalogFile } from './read-file.js';
 export {
   type FileValidation,

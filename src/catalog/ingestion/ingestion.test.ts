@@ -223,6 +223,46 @@ spec: { type: service, lifecycle: production, owner: Team-X, consumesApis: [Paym
     ]);
   });
 
+  test('keeps uid and creation time of an entity that moved', async () => {
+    const folder = folderWith({
+      'a.yaml': `${component('svc-a', ', dependsOn: [component:svc-b]')}---\n${component('svc-b')}`,
+      'b.yaml': component('svc-c'),
+    });
+    const ingestion = await start(config([path.join(folder, '*.yaml')]));
+    await ingestion.refreshAll();
+    const row = async (ref: string) =>
+      await db()
+        .selectFrom('catalog_entities')
+        .select(['uid', 'created_at', 'file', 'doc_index'])
+        .where('entity_ref', '=', ref)
+        .executeTakeFirstOrThrow();
+    const before = await row('component:default/svc-a');
+
+    // svc-a moves to the other file, after svc-c, and svc-b takes its place.
+    writeFiles(folder, {
+      'a.yaml': component('svc-b'),
+      'b.yaml': `${component('svc-c')}---\n${component('svc-a', ', dependsOn: [component:svc-b]')}`,
+    });
+    await ingestion.refreshAll();
+
+    const after = await row('component:default/svc-a');
+    assert.equal(after.uid, before.uid);
+    assert.equal(after.created_at, before.created_at);
+    assert.equal(after.file, path.join(folder, 'b.yaml'));
+    assert.equal(after.doc_index, 1);
+    assert.deepEqual(await refs(), [
+      'component:default/svc-a',
+      'component:default/svc-b',
+      'component:default/svc-c',
+    ]);
+    assert.deepEqual(await relationsFrom('component:default/svc-a'), [
+      'component:default/svc-a dependsOn component:default/svc-b',
+      'component:default/svc-a ownedBy group:default/team-x',
+      'component:default/svc-b dependencyOf component:default/svc-a',
+      'group:default/team-x ownerOf component:default/svc-a',
+    ]);
+  });
+
   test('replaces an entity that became invalid with its error', async () => {
     const folder = folderWith({ 'a.yaml': `${component('svc-a')}---\n${component('svc-b')}` });
     const ingestion = await start(config([path.join(folder, 'a.yaml')]));

@@ -1,12 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
-import type { Entity } from '@backstage/catalog-model';
+import { randomUUID } from 'node:crypto';
 import type { CatalogEntityRow } from '../tables.js';
+import type { FileLines } from './file-lines.js';
 import { type CatalogIssue, ISSUE_CODES } from './issues.js';
-import type { FileReadResult, ReadEntity } from './read-file.js';
-import { buildSearchRows, type SearchRow } from './search.js';
-
-export const ANNOTATION_LOCATION = 'backstage.io/managed-by-location';
-export const ANNOTATION_ORIGIN_LOCATION = 'backstage.io/managed-by-origin-location';
+import type { PreparedEntity, PreparedFile } from './prepare-file.js';
+import { withUidSearchRow } from './search.js';
 
 /** A row of `catalog_locations` as the ingestion uses it. */
 export interface LocationRecord {
@@ -35,147 +32,153 @@ export interface ForeignOwner {
   file: string;
 }
 
+/** A prepared file with the lines of its text, for faults found while storing it. */
+export interface LoadedFile {
+  prepared: PreparedFile;
+  lines: FileLines;
+}
+
 /** An entity this refresh stores, with the rows to write when it changed. */
 export interface PlannedEntity {
-  read: ReadEntity;
+  entity: PreparedEntity;
   file: string;
+  lines: FileLines;
   /** False when the stored row already has this content, file and document index. */
   changed: boolean;
   row: CatalogEntityRow;
-  /** Deduplicated relation rows `[source, type, target]`, originating from this entity. */
-  relations: Array<[string, string, string]>;
-  search: SearchRow[];
-}
-
-export interface EntityPlan {
-  stored: PlannedEntity[];
-  /** References to delete before writing: gone from the location, or changed and rewritten. */
-  remove: string[];
-  /** Conflicts: references defined twice in this location or already stored by another one. */
-  issues: CatalogIssue[];
+  /** Relation rows as flat triples `[source, type, target, ...]`; empty when unchanged. */
+  relations: readonly string[];
+  /** Search rows as flat pairs `[key, value, ...]`, the uid's included; empty when unchanged. */
+  search: ReadonlyArray<string | null>;
 }
 
 /**
- * Decides what one location refresh writes. The first definition of a
- * reference wins: within the location in file and document order, and across
- * locations the one that already stores it. Unchanged entities keep their
- * rows; changed ones keep their uid and creation time.
+ * Decides what one location refresh writes, one file at a time in file
+ * order. The first definition of a reference wins: within the location in
+ * file and document order, and across locations the one that already stores
+ * it. Unchanged entities keep their rows; changed ones keep their uid and
+ * creation time.
  */
-export function planEntities(input: {
-  location: LocationRecord;
-  originTarget: string;
-  now: string;
-  files: readonly FileReadResult[];
-  existing: ReadonlyMap<string, ExistingEntity>;
-  owners: ReadonlyMap<string, ForeignOwner>;
-}): EntityPlan {
-  const { location, existing, owners } = input;
-  const stored: PlannedEntity[] = [];
-  const issues: CatalogIssue[] = [];
-  const firstSeen = new Map<string, { file: string; docIndex: number }>();
+export class EntityPlanner {
+  /** Every entity to store, in file and document order. */
+  readonly stored: PlannedEntity[] = [];
+  /** Conflicts: references defined twice in this location or already stored by another one. */
+  readonly issues: CatalogIssue[] = [];
+  readonly #location: LocationRecord;
+  readonly #now: string;
+  readonly #existing: ReadonlyMap<string, ExistingEntity>;
+  readonly #firstSeen = new Map<string, { file: string; docIndex: number }>();
 
-  for (const result of input.files) {
-    for (const read of result.entities) {
-      const where = {
-        file: result.file,
-        docIndex: read.docIndex,
-        line: read.line,
-        entityRef: read.ref,
-      };
-
-      const first = firstSeen.get(read.ref);
-      if (first) {
-        issues.push({
-          ...where,
-          severity: 'error',
-          code: ISSUE_CODES.entityConflict,
-          message: `${read.ref} is defined twice in location ${location.target}: first in ${first.file} (document ${first.docIndex}), again here; this definition is ignored, so remove one or rename it`,
-        });
-        continue;
-      }
-
-      const owner = existing.has(read.ref) ? undefined : owners.get(read.ref);
-      if (owner) {
-        issues.push({
-          ...where,
-          severity: 'error',
-          code: ISSUE_CODES.entityConflict,
-          message: `${read.ref} is already stored from location ${owner.locationTarget} (file ${owner.file}); this definition in ${result.file}, read by location ${location.target}, is ignored: remove one of the two definitions or rename one`,
-        });
-        continue;
-      }
-
-      firstSeen.set(read.ref, { file: result.file, docIndex: read.docIndex });
-      stored.push(planEntity(read, result.file, input));
-    }
-  }
-
-  const keptRefs = new Set(
-    stored.filter((entity) => !entity.changed).map((entity) => entity.read.ref),
-  );
-  const remove = [...existing.keys()].filter((ref) => !keptRefs.has(ref));
-  return { stored, remove, issues };
-}
-
-function planEntity(
-  read: ReadEntity,
-  file: string,
-  input: {
+  constructor(input: {
     location: LocationRecord;
-    originTarget: string;
     now: string;
     existing: ReadonlyMap<string, ExistingEntity>;
-  },
-): PlannedEntity {
-  const metadata = read.entity.metadata;
-  const content = {
-    ...read.entity,
-    metadata: {
-      ...metadata,
-      annotations: {
-        ...metadata.annotations,
-        [ANNOTATION_LOCATION]: `file:${file}`,
-        [ANNOTATION_ORIGIN_LOCATION]: `file:${input.originTarget}`,
-      },
-    },
-  };
-  const etag = createHash('sha1').update(JSON.stringify(content)).digest('hex');
-
-  const previous = input.existing.get(read.ref);
-  const changed =
-    previous === undefined ||
-    previous.etag !== etag ||
-    previous.file !== file ||
-    previous.docIndex !== read.docIndex;
-  const uid = previous?.uid ?? randomUUID();
-  const body: Entity = { ...content, metadata: { ...content.metadata, uid, etag } };
-
-  const row: CatalogEntityRow = {
-    entity_ref: read.ref,
-    uid,
-    kind: read.entity.kind,
-    namespace: metadata.namespace ?? 'default',
-    name: metadata.name,
-    location_id: input.location.id,
-    file,
-    doc_index: read.docIndex,
-    body: changed ? JSON.stringify(body) : '',
-    etag,
-    created_at: previous?.createdAt ?? input.now,
-    updated_at: input.now,
-  };
-  if (!changed) {
-    return { read, file, changed, row, relations: [], search: [] };
+  }) {
+    this.#location = input.location;
+    this.#now = input.now;
+    this.#existing = input.existing;
   }
 
-  const relations: Array<[string, string, string]> = [];
-  const seen = new Set<string>();
-  for (const relation of read.relations) {
-    const key = `${relation.sourceRef}\u0000${relation.type}\u0000${relation.targetRef}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      relations.push([relation.sourceRef, relation.type, relation.targetRef]);
+  /** Returns the references of the file that the location does not store yet, which another location may own. */
+  newRefs(file: PreparedFile): string[] {
+    const refs = new Set<string>();
+    for (const entity of file.entities) {
+      if (!this.#existing.has(entity.ref)) {
+        refs.add(entity.ref);
+      }
     }
+    return [...refs];
   }
-  return { read, file, changed, row, relations, search: buildSearchRows(body).rows };
+
+  /**
+   * Plans the entities of the next file, given the other locations that store
+   * any of its new references, and returns the ones to store.
+   */
+  addFile(loaded: LoadedFile, owners: ReadonlyMap<string, ForeignOwner>): PlannedEntity[] {
+    const { prepared, lines } = loaded;
+    const location = this.#location;
+    const planned: PlannedEntity[] = [];
+
+    for (const entity of prepared.entities) {
+      const first = this.#firstSeen.get(entity.ref);
+      if (first) {
+        this.#conflict(
+          loaded,
+          entity,
+          `${entity.ref} is defined twice in location ${location.target}: first in ${first.file} (document ${first.docIndex}), again here; this definition is ignored, so remove one or rename it`,
+        );
+        continue;
+      }
+
+      const owner = this.#existing.has(entity.ref) ? undefined : owners.get(entity.ref);
+      if (owner) {
+        this.#conflict(
+          loaded,
+          entity,
+          `${entity.ref} is already stored from location ${owner.locationTarget} (file ${owner.file}); this definition in ${prepared.file}, read by location ${location.target}, is ignored: remove one of the two definitions or rename one`,
+        );
+        continue;
+      }
+
+      this.#firstSeen.set(entity.ref, { file: prepared.file, docIndex: entity.docIndex });
+      planned.push(this.#plan(entity, prepared.file, lines));
+    }
+    this.stored.push(...planned);
+    return planned;
+  }
+
+  /** Returns the references the location stored before and stores no more, once every file is planned. */
+  removedRefs(): string[] {
+    const storedRefs = new Set(this.stored.map((entity) => entity.entity.ref));
+    return [...this.#existing.keys()].filter((ref) => !storedRefs.has(ref));
+  }
+
+  #conflict(loaded: LoadedFile, entity: PreparedEntity, message: string): void {
+    this.issues.push({
+      file: loaded.prepared.file,
+      docIndex: entity.docIndex,
+      line: loaded.lines.documentLine(entity.docIndex),
+      entityRef: entity.ref,
+      severity: 'error',
+      code: ISSUE_CODES.entityConflict,
+      message,
+    });
+  }
+
+  #plan(entity: PreparedEntity, file: string, lines: FileLines): PlannedEntity {
+    const previous = this.#existing.get(entity.ref);
+    const changed =
+      previous === undefined ||
+      previous.etag !== entity.etag ||
+      previous.file !== file ||
+      previous.docIndex !== entity.docIndex;
+    const uid = previous?.uid ?? randomUUID();
+
+    const row: CatalogEntityRow = {
+      entity_ref: entity.ref,
+      uid,
+      kind: entity.kind,
+      namespace: entity.namespace,
+      name: entity.name,
+      location_id: this.#location.id,
+      file,
+      doc_index: entity.docIndex,
+      body: changed ? `${entity.bodyHead}${JSON.stringify(uid)}${entity.bodyTail}` : '',
+      etag: entity.etag,
+      created_at: previous?.createdAt ?? this.#now,
+      updated_at: this.#now,
+    };
+    if (!changed) {
+      return { entity, file, lines, changed, row, relations: [], search: [] };
+    }
+    return {
+      entity,
+      file,
+      lines,
+      changed,
+      row,
+      relations: entity.relations,
+      search: withUidSearchRow({ rows: entity.search, uidKeyValues: entity.uidKeyValues }, uid),
+    };
+  }
 }

@@ -48,6 +48,9 @@ export function resolvePlaceholders(
 ): { entity: Record<string, unknown>; faults: PlaceholderFault[]; files: string[] } {
   const faults: PlaceholderFault[] = [];
   const files: string[] = [];
+  if (!needsCopy(entity)) {
+    return { entity, faults, files };
+  }
   const folder = path.dirname(entityFile);
 
   const visit = (value: unknown, at: Array<string | number>): unknown => {
@@ -85,6 +88,27 @@ export function resolvePlaceholders(
 
   const resolved = visit(entity, []) as Record<string, unknown>;
   return { entity: resolved, faults, files };
+}
+
+/**
+ * Whether the entity has a placeholder to resolve, or a `__proto__` key, which
+ * the copy that resolving makes drops. Without either, that copy would be
+ * equal to the entity, so the entity is used as it is.
+ */
+function needsCopy(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') {
+    return false;
+  }
+  if (Array.isArray(value)) {
+    return value.some(needsCopy);
+  }
+  const keys = Object.keys(value);
+  const only = keys.length === 1 ? (keys[0] as string) : undefined;
+  if (only?.startsWith('$') && RESOLVERS[only.slice(1)] !== undefined) {
+    return true;
+  }
+  const record = value as Record<string, unknown>;
+  return keys.some((key) => key === '__proto__' || needsCopy(record[key]));
 }
 
 /** Resolves the file a placeholder names, or throws with the reason it may not be read. */

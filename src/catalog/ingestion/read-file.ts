@@ -6,24 +6,29 @@ import { type CatalogIssue, formatField, ISSUE_CODES, type IssueCode } from './i
 import { isKindAllowed } from './kind-rules.js';
 import { type LocationTarget, resolveLocationTargets } from './location-targets.js';
 import { resolvePlaceholders } from './placeholders.js';
-import { buildSearchRows } from './search.js';
+import { findSearchKeyCaseConflicts } from './search.js';
 import { describeYamlValue, parseYamlDocuments, type YamlDocument } from './yaml-documents.js';
 
-/** A valid entity read from a file, ready to be stored. */
+/**
+ * A valid entity read from a file, ready to be stored. Lines are looked up
+ * only when asked for, because finding them may mean parsing the file again.
+ */
 export interface ReadEntity {
   docIndex: number;
   /** Line where the document starts, from 1. */
-  line: number;
+  readonly line: number;
   /** Lowercase reference, such as `component:default/orders`. */
   ref: string;
   /** The entity with its namespace defaulted and its placeholders resolved. */
   entity: Entity;
-  /** Relations in both directions, each with the line of the reference that produced it. */
-  relations: Array<DerivedRelation & { line: number }>;
+  /** Relations in both directions, each with the path of the reference that produced it. */
+  relations: DerivedRelation[];
   /** For a Location entity: the files and globs it declares. */
-  targets: Array<LocationTarget & { line: number }>;
+  targets: LocationTarget[];
   /** Faults that do not stop the entity from being stored, such as a URL target of a Location. */
   issues: CatalogIssue[];
+  /** Line of the field at `path`, such as a relation's or a target's path, or of its nearest ancestor. */
+  lineOf(path: readonly PropertyKey[]): number;
 }
 
 /** Everything read from one catalog file. */
@@ -54,20 +59,25 @@ export async function readCatalogFile(
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    result.issues.push({
-      severity: 'error',
-      code: code === 'ENOENT' ? ISSUE_CODES.locationNotFound : ISSUE_CODES.fileUnreadable,
-      file,
-      message:
-        code === 'ENOENT'
-          ? `file ${file} does not exist: create it or remove the target that names it`
-          : `file ${file} could not be read: ${(error as Error).message}`,
-    });
+    result.issues.push(unreadableFileIssue(file, error));
     return result;
   }
 
   return await readCatalogText(file, text, options);
+}
+
+/** The fault of a catalog file that could not be read. */
+export function unreadableFileIssue(file: string, error: unknown): CatalogIssue {
+  const code = (error as NodeJS.ErrnoException).code;
+  return {
+    severity: 'error',
+    code: code === 'ENOENT' ? ISSUE_CODES.locationNotFound : ISSUE_CODES.fileUnreadable,
+    file,
+    message:
+      code === 'ENOENT'
+        ? `file ${file} does not exist: create it or remove the target that names it`
+        : `file ${file} could not be read: ${(error as Error).message}`,
+  };
 }
 
 /** Parses and validates the text of a catalog file already read from `file`. */
@@ -193,8 +203,7 @@ async function readDocument(
     );
   }
 
-  const { caseConflicts } = buildSearchRows(entity);
-  for (const key of caseConflicts) {
+  for (const key of findSearchKeyCaseConflicts(entity)) {
     errors.push(
       issue(
         ISSUE_CODES.entityInvalid,
@@ -209,12 +218,10 @@ async function readDocument(
     return undefined;
   }
 
-  const targets: ReadEntity['targets'] = [];
+  const targets: LocationTarget[] = [];
   if (entity.kind === 'Location') {
     const resolved = resolveLocationTargets((entity.spec ?? {}) as Record<string, unknown>, file);
-    for (const target of resolved.targets) {
-      targets.push({ ...target, line: document.lineOf(target.path) });
-    }
+    targets.push(...resolved.targets);
     for (const fault of resolved.faults) {
       kept.push(issue(fault.code, fault.path, fault.message));
     }
@@ -222,15 +229,15 @@ async function readDocument(
 
   return {
     docIndex: document.index,
-    line: document.line,
+    get line() {
+      return document.line;
+    },
     ref: stringifyEntityRef(entity),
     entity,
-    relations: derived.relations.map((relation) => ({
-      ...relation,
-      line: document.lineOf(relation.path),
-    })),
+    relations: derived.relations,
     targets,
     issues: kept,
+    lineOf: (path) => document.lineOf(path),
   };
 }
 

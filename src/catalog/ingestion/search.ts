@@ -1,9 +1,3 @@
-/** A row of `catalog_search` without its entity: lowercase key and value. */
-export interface SearchRow {
-  key: string;
-  value: string | null;
-}
-
 /**
  * Paths left out of the generic walk, as in Backstage's buildEntitySearch
  * (plugins/catalog-backend, stitcher): relations are filtered through
@@ -23,93 +17,175 @@ const SKIPPED_PATHS = new Set([
 export const MAX_SEARCH_KEY_LENGTH = 200;
 export const MAX_SEARCH_VALUE_LENGTH = 200;
 
-/**
- * Flattens an entity as Backstage's search table does: each scalar leaf under
- * its dotted path, each array item under the array's path, and each string
- * item also as `<path>.<item>` = 'true'. Keys and values are lowercased,
- * duplicates are dropped, and `caseConflicts` lists keys that differ only in
- * case, which Backstage rejects.
- */
-export function buildSearchRows(entity: {
-  metadata: { name: string; namespace?: string; uid?: string };
-}): { rows: SearchRow[]; caseConflicts: string[] } {
-  const raw: Array<{ key: string; value: unknown }> = [];
-  const itemKeys = new Set<string>();
+/** The uid's search key, whose row is added last, once the uid is known. */
+const UID_KEY = 'metadata.uid';
 
-  const visit = (path: string, current: unknown): void => {
-    if (SKIPPED_PATHS.has(path)) {
-      return;
-    }
-    if (
-      current === undefined ||
-      current === null ||
-      typeof current === 'string' ||
-      typeof current === 'number' ||
-      typeof current === 'boolean'
-    ) {
-      raw.push({ key: path, value: current });
-      return;
-    }
-    if (typeof current !== 'object') {
-      return;
-    }
-    if (Array.isArray(current)) {
-      for (const item of current) {
-        visit(path, item);
-        if (typeof item === 'string') {
-          const itemKey = `${path}.${item}`;
-          const lower = itemKey.toLowerCase();
-          if (!itemKeys.has(lower)) {
-            itemKeys.add(lower);
-            raw.push({ key: itemKey, value: true });
-          }
-        }
-      }
-      return;
-    }
-    for (const [key, value] of Object.entries(current)) {
-      visit(path ? `${path}.${key}` : key, value);
-    }
-  };
-
-  visit('', entity);
-  raw.push({ key: 'metadata.name', value: entity.metadata.name });
-  raw.push({ key: 'metadata.namespace', value: entity.metadata.namespace ?? 'default' });
-  raw.push({ key: 'metadata.uid', value: entity.metadata.uid });
-
-  const caseConflicts = findCaseConflicts(raw);
-  const rows: SearchRow[] = [];
-  const seen = new Set<string>();
-  for (const { key: rawKey, value: rawValue } of raw) {
-    const key = rawKey.toLowerCase();
-    if (key.length > MAX_SEARCH_KEY_LENGTH) {
-      continue;
-    }
-    let value: string | null = null;
-    if (rawValue !== undefined && rawValue !== null) {
-      const text = String(rawValue).toLowerCase();
-      value = text.length <= MAX_SEARCH_VALUE_LENGTH ? text : null;
-    }
-    const identity = `${key}\u0000${value ?? '\u0001null'}`;
-    if (!seen.has(identity)) {
-      seen.add(identity);
-      rows.push({ key, value });
-    }
-  }
-  return { rows, caseConflicts };
+/** Receives each leaf of a search walk: its dotted key and its value, before lowercasing. */
+export interface SearchLeafSink {
+  leaf(key: string, value: unknown): void;
 }
 
-function findCaseConflicts(raw: ReadonlyArray<{ key: string }>): string[] {
-  const spellings = new Map<string, string>();
-  const conflicts = new Set<string>();
-  for (const { key } of raw) {
+type SearchableEntity = { metadata: { name: string; namespace?: string; uid?: string } };
+
+/**
+ * Walks an entity as Backstage's search table does: each scalar leaf under
+ * its dotted path, each array item under the array's path, and each string
+ * item also as `<path>.<item>` = true (once per spelling that differs beyond
+ * case). The name, namespace and uid come last.
+ */
+export function walkSearchLeaves(
+  entity: SearchableEntity,
+  sink: SearchLeafSink,
+  uid: boolean,
+): void {
+  visitSearchNode(sink, new Set<string>(), '', entity);
+  sink.leaf('metadata.name', entity.metadata.name);
+  sink.leaf('metadata.namespace', entity.metadata.namespace ?? 'default');
+  if (uid) {
+    sink.leaf(UID_KEY, entity.metadata.uid);
+  }
+}
+
+function visitSearchNode(
+  sink: SearchLeafSink,
+  itemKeys: Set<string>,
+  path: string,
+  current: unknown,
+): void {
+  if (SKIPPED_PATHS.has(path)) {
+    return;
+  }
+  if (
+    current === undefined ||
+    current === null ||
+    typeof current === 'string' ||
+    typeof current === 'number' ||
+    typeof current === 'boolean'
+  ) {
+    sink.leaf(path, current);
+    return;
+  }
+  if (typeof current !== 'object') {
+    return;
+  }
+  if (Array.isArray(current)) {
+    for (const item of current) {
+      visitSearchNode(sink, itemKeys, path, item);
+      if (typeof item === 'string') {
+        const itemKey = `${path}.${item}`;
+        const lower = itemKey.toLowerCase();
+        if (!itemKeys.has(lower)) {
+          itemKeys.add(lower);
+          sink.leaf(itemKey, true);
+        }
+      }
+    }
+    return;
+  }
+  const record = current as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    visitSearchNode(sink, itemKeys, path === '' ? key : `${path}.${key}`, record[key]);
+  }
+}
+
+/** Collects search rows, dropping duplicates. */
+class SearchRowCollector implements SearchLeafSink {
+  readonly rows: Array<string | null> = [];
+  /** The value written under each key, or the set of them once a key has several. */
+  readonly #written = new Map<string, string | null | Set<string | null>>();
+
+  leaf(rawKey: string, rawValue: unknown): void {
+    const key = rawKey.toLowerCase();
+    if (key.length > MAX_SEARCH_KEY_LENGTH) {
+      return;
+    }
+    const value = searchValueOf(rawValue);
+    if (!this.#written.has(key)) {
+      this.#written.set(key, value);
+    } else {
+      const written = this.#written.get(key) as string | null | Set<string | null>;
+      if (written instanceof Set) {
+        if (written.has(value)) {
+          return;
+        }
+        written.add(value);
+      } else if (written === value) {
+        return;
+      } else {
+        this.#written.set(key, new Set([written, value]));
+      }
+    }
+    this.rows.push(key, value);
+  }
+
+  /** Returns the values written under `key`. */
+  valuesOf(key: string): Array<string | null> {
+    if (!this.#written.has(key)) {
+      return [];
+    }
+    const written = this.#written.get(key) as string | null | Set<string | null>;
+    return written instanceof Set ? [...written] : [written];
+  }
+}
+
+/**
+ * Builds the rows of Backstage's search table for an entity, flattened as
+ * `[key, value, key, value, ...]` (see walkSearchLeaves), except the row of
+ * `metadata.uid`, which `withUidSearchRow` adds once the uid is known. Keys
+ * and values are lowercased, a value longer than MAX_SEARCH_VALUE_LENGTH is
+ * stored as null, a key longer than MAX_SEARCH_KEY_LENGTH is left out, and
+ * duplicate rows are dropped. `uidKeyValues` lists the values that other
+ * leaves already wrote under the uid's key, which is almost always none.
+ */
+export function buildSearchRowsBeforeUid(entity: SearchableEntity): {
+  rows: Array<string | null>;
+  uidKeyValues: Array<string | null>;
+} {
+  const collector = new SearchRowCollector();
+  walkSearchLeaves(entity, collector, false);
+  return { rows: collector.rows, uidKeyValues: collector.valuesOf(UID_KEY) };
+}
+
+/** Adds the row of `metadata.uid` to rows from buildSearchRowsBeforeUid, unless another leaf wrote the same row. */
+export function withUidSearchRow(
+  before: { rows: readonly (string | null)[]; uidKeyValues: readonly (string | null)[] },
+  uid: string,
+): Array<string | null> {
+  const value = searchValueOf(uid);
+  return before.uidKeyValues.includes(value) ? [...before.rows] : [...before.rows, UID_KEY, value];
+}
+
+function searchValueOf(rawValue: unknown): string | null {
+  if (rawValue === undefined || rawValue === null) {
+    return null;
+  }
+  const text = String(rawValue).toLowerCase();
+  return text.length <= MAX_SEARCH_VALUE_LENGTH ? text : null;
+}
+
+/** Finds search keys that differ only in case. */
+class CaseConflictFinder implements SearchLeafSink {
+  readonly conflicts = new Set<string>();
+  readonly #spellings = new Map<string, string>();
+
+  leaf(key: string): void {
     const lower = key.toLowerCase();
-    const first = spellings.get(lower);
+    const first = this.#spellings.get(lower);
     if (first === undefined) {
-      spellings.set(lower, key);
+      this.#spellings.set(lower, key);
     } else if (first !== key) {
-      conflicts.add(lower);
+      this.conflicts.add(lower);
     }
   }
-  return [...conflicts];
+}
+
+/**
+ * Lists the lowercase search keys that the entity spells in more than one
+ * way, such as `spec.Owner` beside `spec.owner`. Backstage rejects such an
+ * entity, because its search table cannot hold both.
+ */
+export function findSearchKeyCaseConflicts(entity: SearchableEntity): string[] {
+  const finder = new CaseConflictFinder();
+  walkSearchLeaves(entity, finder, true);
+  return [...finder.conflicts];
 }

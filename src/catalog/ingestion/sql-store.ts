@@ -1,10 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { DatabaseHandle } from '../../database/index.js';
-import {
-  type BulkWriter,
-  createPostgresBulkWriter,
-  createSqliteBulkWriter,
-} from './bulk-writers.js';
+import { type BulkWriter, createPostgresBulkWriter } from './bulk-writers.js';
 import type { StoredEntityInfo } from './derived-warnings.js';
 import { ISSUE_CODES } from './issues.js';
 import type {
@@ -13,6 +9,8 @@ import type {
   LocationRecord,
   PlannedEntity,
 } from './location-plan.js';
+import { isCatalogEmpty, useRollbackJournal } from './sqlite-bulk-load.js';
+import { createSqliteBulkWriter } from './sqlite-bulk-writer.js';
 import {
   type CatalogCounts,
   chunks,
@@ -54,11 +52,25 @@ export function createIngestionStore(handle: DatabaseHandle): IngestionStore {
       ? sql`(select value from json_each(${JSON.stringify(values)}))`
       : sql`(select unnest(${values as string[]}::text[]))`;
 
-  const transaction = async <T>(work: (executor: Executor, bulk: BulkWriter) => Promise<T>) => {
+  /**
+   * Runs `work` in an ingestion transaction. `loadsEntities` is true for a
+   * location refresh, which may load a whole catalog into empty tables.
+   */
+  const transaction = async <T>(
+    work: (executor: Executor, bulk: BulkWriter) => Promise<T>,
+    options: { loadsEntities: boolean },
+  ) => {
     if (dialect === 'postgres') {
       return await db.transaction().execute(async (trx) => {
+        // A refresh is a background job that may wait for another replica's
+        // refresh and write a whole catalog, so the pool's statement timeout,
+        // which is meant for API reads, does not apply to it.
+        await sql`set local statement_timeout = 0`.execute(trx);
         await sql`select pg_advisory_xact_lock(${INGESTION_LOCK_KEY})`.execute(trx);
-        return await work(trx, createPostgresBulkWriter(trx));
+        const bulk = createPostgresBulkWriter(trx);
+        const result = await work(trx, bulk);
+        await bulk.endEntityInserts();
+        return result;
       });
     }
 
@@ -70,39 +82,50 @@ export function createIngestionStore(handle: DatabaseHandle): IngestionStore {
     // until the commit. NOTE: code that reads through `handle.sqlite`
     // directly shares the connection and could see the open transaction.
     return await db.connection().execute(async (connection) => {
+      const restoreJournal =
+        options.loadsEntities && isCatalogEmpty(sqlite) ? useRollbackJournal(sqlite) : undefined;
       await sql`begin immediate`.execute(connection);
       try {
-        const result = await work(connection, createSqliteBulkWriter(sqlite));
+        const bulk = createSqliteBulkWriter(sqlite);
+        const result = await work(connection, bulk);
+        await bulk.endEntityInserts();
         await sql`commit`.execute(connection);
         return result;
       } catch (error) {
         await sql`rollback`.execute(connection);
         throw error;
+      } finally {
+        restoreJournal?.();
       }
     });
   };
 
   return {
     transaction: (work) =>
-      transaction((executor, bulk) => work(createTransaction(executor, bulk, list))),
+      transaction((executor, bulk) => work(createTransaction(executor, bulk, list)), {
+        loadsEntities: true,
+      }),
 
     syncConfigLocations: (targets, now) =>
-      transaction(async (executor) => {
-        const unique = [...new Set(targets)];
-        const rows = unique.map((target, position) => ({
-          id: locationIdOf('file', target),
-          type: 'file',
-          target,
-          parentId: null,
-          parentEntityRef: null,
-          position,
-        }));
-        await upsertLocations(executor, rows, now);
-        await sql`delete from catalog_locations where parent_id is null and id not in ${list(rows.map((row) => row.id))}`.execute(
-          executor,
-        );
-        return rows;
-      }),
+      transaction(
+        async (executor) => {
+          const unique = [...new Set(targets)];
+          const rows = unique.map((target, position) => ({
+            id: locationIdOf('file', target),
+            type: 'file',
+            target,
+            parentId: null,
+            parentEntityRef: null,
+            position,
+          }));
+          await upsertLocations(executor, rows, now);
+          await sql`delete from catalog_locations where parent_id is null and id not in ${list(rows.map((row) => row.id))}`.execute(
+            executor,
+          );
+          return rows;
+        },
+        { loadsEntities: false },
+      ),
 
     loadLocation: async (id) => {
       const result =
@@ -209,6 +232,8 @@ function createTransaction(
 
     insertEntities: (entities: readonly PlannedEntity[]) => bulk.insertEntities(entities),
 
+    endEntityInserts: () => bulk.endEntityInserts(),
+
     async existingRefs(refs) {
       const rows = await perChunk(
         refs,
@@ -292,6 +317,14 @@ function createTransaction(
     },
 
     async externalReferrers(refs, locationId) {
+      // Most refreshes, and every first one, find no entity of another location to look through.
+      const others = await sql`
+        select 1 from catalog_entities where location_id < ${locationId} or location_id > ${locationId} limit 1`.execute(
+        executor,
+      );
+      if (others.rows.length === 0) {
+        return [];
+      }
       const rows = await perChunk(
         refs,
         (chunk) => sql<{

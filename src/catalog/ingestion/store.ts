@@ -24,8 +24,10 @@ export interface StoreTransaction {
   foreignOwners(refs: readonly string[], locationId: string): Promise<Map<string, ForeignOwner>>;
   /** Deletes entities; their relations and search rows go with them. */
   deleteEntities(refs: readonly string[]): Promise<void>;
-  /** Inserts entity rows with their relation and search rows. */
+  /** Inserts entity rows with their relation and search rows; may be called once per file. */
   insertEntities(entities: readonly PlannedEntity[]): Promise<void>;
+  /** Ends the inserts of this refresh, building any index that a bulk load left out until now. */
+  endEntityInserts(): Promise<void>;
   /** The subset of `refs` that some location stores. */
   existingRefs(refs: readonly string[]): Promise<Set<string>>;
 

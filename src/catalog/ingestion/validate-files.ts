@@ -116,7 +116,7 @@ export async function validateCatalogFiles(
             code: ISSUE_CODES.locationNotFound,
             file,
             docIndex: entity.docIndex,
-            line: target.line,
+            line: entity.lineOf(target.path),
             entityRef: entity.ref,
             field: formatField(target.path),
             message: '',

@@ -1,3 +1,5 @@
+import type { Entity } from '@backstage/catalog-model';
+import { deriveRelations } from '../relations.js';
 import {
   danglingMessage,
   danglingWarningsFromBodies,
@@ -5,16 +7,22 @@ import {
   groupCycleMessage,
 } from './derived-warnings.js';
 import { type CatalogIssue, formatField, ISSUE_CODES } from './issues.js';
-import { type LocationRecord, type PlannedEntity, planEntities } from './location-plan.js';
-import type { FileReadResult } from './read-file.js';
+import {
+  EntityPlanner,
+  type LoadedFile,
+  type LocationRecord,
+  type PlannedEntity,
+} from './location-plan.js';
 import { type ErrorRowInput, errorRow, locationIdOf, type StoreTransaction } from './store.js';
 
 /** The files one location refresh read, ready to be stored. */
 export interface LocationRefresh {
   location: LocationRecord;
-  /** Target of the config location this one was reached from, for the origin annotation. */
-  originTarget: string;
-  files: readonly FileReadResult[];
+  /**
+   * The files in file order. Each is awaited only when its turn comes, so
+   * files can still be read while earlier ones are written.
+   */
+  files: ReadonlyArray<LoadedFile | Promise<LoadedFile>>;
   /** Faults of the target itself: a missing file, an empty glob, a file an ancestor already reads. */
   targetIssues: readonly CatalogIssue[];
   now: string;
@@ -33,7 +41,8 @@ export interface LocationRefreshOutcome {
 /**
  * Stores one location refresh inside `transaction`: entities, relations,
  * search rows, child locations and faults, then the warnings derived from the
- * whole catalog that this refresh may have changed.
+ * whole catalog that this refresh may have changed. Entities are written file
+ * by file as their files arrive.
  */
 export async function writeLocationRefresh(
   transaction: StoreTransaction,
@@ -42,39 +51,39 @@ export async function writeLocationRefresh(
   const { location, now } = refresh;
 
   const existing = await transaction.existingEntities(location.id);
-  const candidates = new Set<string>();
-  for (const file of refresh.files) {
-    for (const entity of file.entities) {
-      if (!existing.has(entity.ref)) {
-        candidates.add(entity.ref);
-      }
-    }
+  const planner = new EntityPlanner({ location, now, existing });
+  const files: LoadedFile[] = [];
+  for (const pending of refresh.files) {
+    const loaded = await pending;
+    files.push(loaded);
+    const owners = await transaction.foreignOwners(planner.newRefs(loaded.prepared), location.id);
+    const changed = planner.addFile(loaded, owners).filter((entity) => entity.changed);
+    // A changed entity is written anew under its old uid, so its old row goes first.
+    await transaction.deleteEntities(
+      changed
+        .filter((entity) => existing.has(entity.row.entity_ref))
+        .map((entity) => entity.row.entity_ref),
+    );
+    await transaction.insertEntities(changed);
   }
-  const owners = await transaction.foreignOwners([...candidates], location.id);
-  const plan = planEntities({
-    location,
-    originTarget: refresh.originTarget,
-    now,
-    files: refresh.files,
-    existing,
-    owners,
-  });
+  // A bulk load, which leaves out indexes and foreign keys until this call,
+  // happens only in an empty catalog, where nothing was deleted meanwhile.
+  await transaction.endEntityInserts();
+  await transaction.deleteEntities(planner.removedRefs());
+  const stored = planner.stored;
 
-  await transaction.deleteEntities(plan.remove);
-  await transaction.insertEntities(plan.stored.filter((entity) => entity.changed));
-
-  const children = await syncChildLocations(transaction, location, plan.stored, now);
-  const storedRefs = new Set(plan.stored.map((entity) => entity.read.ref));
+  const children = await syncChildLocations(transaction, location, stored, now);
+  const storedRefs = new Set(stored.map((entity) => entity.entity.ref));
 
   const issues: CatalogIssue[] = [...refresh.targetIssues];
-  for (const file of refresh.files) {
-    issues.push(...file.issues);
+  for (const file of files) {
+    issues.push(...file.prepared.issues);
   }
-  for (const entity of plan.stored) {
-    issues.push(...entity.read.issues);
+  for (const entity of stored) {
+    issues.push(...entity.entity.issues);
   }
-  issues.push(...plan.issues, ...children.issues);
-  issues.push(...(await danglingWarnings(transaction, plan.stored, storedRefs)));
+  issues.push(...planner.issues, ...children.issues);
+  issues.push(...(await danglingWarnings(transaction, stored, storedRefs)));
   await transaction.replaceLocationErrors(
     location.id,
     issues.map((issue) => errorRow(issue, location.id, now)),
@@ -86,7 +95,7 @@ export async function writeLocationRefresh(
   await refreshExternalDangling(transaction, [...appeared, ...disappeared], location.id, now);
 
   const groupsChanged =
-    plan.stored.some((entity) => entity.changed && entity.read.entity.kind === 'Group') ||
+    stored.some((entity) => entity.changed && entity.entity.kind === 'Group') ||
     disappeared.some((ref) => ref.startsWith('group:'));
   if (groupsChanged) {
     await refreshGroupCycles(transaction, now);
@@ -102,7 +111,7 @@ export async function writeLocationRefresh(
   await transaction.markRefreshed(location.id, now);
 
   return {
-    entities: plan.stored.length,
+    entities: stored.length,
     errors: issues.filter((issue) => issue.severity === 'error').length,
     warnings: issues.filter((issue) => issue.severity === 'warning').length,
     children: children.children,
@@ -132,7 +141,7 @@ async function syncChildLocations(
   const declared = new Set<string>();
 
   const current = await transaction.childLocations(location.id);
-  const targets = stored.flatMap((entity) => entity.read.targets.map((target) => target.target));
+  const targets = stored.flatMap((entity) => entity.entity.targets.map((target) => target.target));
   const registered = new Map(
     (await transaction.locationsByTarget('file', targets)).map((row) => [row.target, row]),
   );
@@ -140,18 +149,19 @@ async function syncChildLocations(
   const chain = [location, ...ancestors];
 
   for (const entity of stored) {
-    for (const target of entity.read.targets) {
-      const issueBase = {
+    for (const target of entity.entity.targets) {
+      // A function, because finding the line may parse the file again.
+      const issueBase = () => ({
         file: entity.file,
-        docIndex: entity.read.docIndex,
-        line: target.line,
-        entityRef: entity.read.ref,
+        docIndex: entity.entity.docIndex,
+        line: entity.lines.lineOf(entity.entity.docIndex, target.path),
+        entityRef: entity.entity.ref,
         field: formatField(target.path),
-      };
+      });
 
       if (declared.has(target.target)) {
         issues.push({
-          ...issueBase,
+          ...issueBase(),
           severity: 'warning',
           code: ISSUE_CODES.locationConflict,
           message: `${target.target} is declared more than once in location ${location.target}; it is read once`,
@@ -163,7 +173,7 @@ async function syncChildLocations(
       const ancestor = chain.find((row) => row.target === target.target);
       if (ancestor) {
         issues.push({
-          ...issueBase,
+          ...issueBase(),
           severity: 'error',
           code: ISSUE_CODES.locationCycle,
           message: `${target.target} points back at location ${ancestor.target}, which already leads here (${chain
@@ -177,7 +187,7 @@ async function syncChildLocations(
       const other = registered.get(target.target);
       if (other && other.parentId !== location.id) {
         issues.push({
-          ...issueBase,
+          ...issueBase(),
           severity: 'warning',
           code: ISSUE_CODES.locationConflict,
           message: `${target.target} is already registered by ${other.parentId === null ? 'the config' : `location ${other.parentEntityRef ?? other.parentId}`}; it is read there and not again here`,
@@ -191,7 +201,7 @@ async function syncChildLocations(
           type: 'file',
           target: target.target,
           parentId: location.id,
-          parentEntityRef: entity.read.ref,
+          parentEntityRef: entity.entity.ref,
           position: desired.length,
         },
         optional: target.optional,
@@ -210,28 +220,44 @@ async function syncChildLocations(
   return { children: desired, issues, removedRefs, removedAny: removed.length > 0 };
 }
 
-/** Dangling-reference warnings of the location's own entities, with the line of each reference. */
+/**
+ * Builds the dangling-reference warnings of the location's own entities, with
+ * the line of each reference. The targets come from the relation rows. Only
+ * an entity with a missing target has its relations derived again from its
+ * body, for the fields that name them.
+ */
 async function danglingWarnings(
   transaction: StoreTransaction,
   stored: readonly PlannedEntity[],
   storedRefs: ReadonlySet<string>,
 ): Promise<CatalogIssue[]> {
   const outside = new Set<string>();
-  for (const entity of stored) {
-    for (const relation of entity.read.relations) {
-      if (relation.sourceRef === entity.read.ref && !storedRefs.has(relation.targetRef)) {
-        outside.add(relation.targetRef);
+  for (const { entity } of stored) {
+    forEachTargetOf(entity.ref, entity.relations, (target) => {
+      if (!storedRefs.has(target)) {
+        outside.add(target);
       }
-    }
+    });
   }
   const present = await transaction.existingRefs([...outside]);
 
   const warnings: CatalogIssue[] = [];
-  for (const entity of stored) {
+  for (const planned of stored) {
+    const { entity } = planned;
+    let missing = false;
+    forEachTargetOf(entity.ref, entity.relations, (target) => {
+      missing ||= !storedRefs.has(target) && !present.has(target);
+    });
+    if (!missing) {
+      continue;
+    }
+
+    // The relations do not depend on the uid, so an empty one will do.
+    const body = JSON.parse(`${entity.bodyHead}""${entity.bodyTail}`) as Entity;
     const seen = new Set<string>();
-    for (const relation of entity.read.relations) {
+    for (const relation of deriveRelations(body).relations) {
       const target = relation.targetRef;
-      if (relation.sourceRef !== entity.read.ref || storedRefs.has(target) || present.has(target)) {
+      if (relation.sourceRef !== entity.ref || storedRefs.has(target) || present.has(target)) {
         continue;
       }
       const field = formatField(relation.path);
@@ -242,16 +268,29 @@ async function danglingWarnings(
       warnings.push({
         severity: 'warning',
         code: ISSUE_CODES.danglingReference,
-        file: entity.file,
-        docIndex: entity.read.docIndex,
-        line: relation.line,
-        entityRef: entity.read.ref,
+        file: planned.file,
+        docIndex: entity.docIndex,
+        line: planned.lines.lineOf(entity.docIndex, relation.path),
+        entityRef: entity.ref,
         field,
         message: danglingMessage(field, target),
       });
     }
   }
   return warnings;
+}
+
+/** Calls `visit` with the target of each relation row that `ref` is the source of. */
+function forEachTargetOf(
+  ref: string,
+  relations: readonly string[],
+  visit: (target: string) => void,
+): void {
+  for (let index = 0; index < relations.length; index += 3) {
+    if (relations[index] === ref) {
+      visit(relations[index + 2] as string);
+    }
+  }
 }
 
 /**

@@ -8,15 +8,16 @@ import {
   parseAllDocuments,
   type Scalar,
 } from 'yaml';
+import { loadDocumentsFast } from './fast-yaml.js';
 
 /** One non-empty YAML document of a catalog file. */
 export interface YamlDocument {
   /** Index among all documents of the file, empty ones included, from 0. */
-  index: number;
+  readonly index: number;
   /** Line where the document's content starts, from 1. */
-  line: number;
+  readonly line: number;
   /** The document as plain JSON-like data. */
-  value: unknown;
+  readonly value: unknown;
   /** Line of the node at `path`, or of its nearest ancestor that exists. */
   lineOf(path: readonly PropertyKey[]): number;
 }
@@ -26,12 +27,55 @@ export type ParsedYaml =
   | { ok: false; line: number; column: number; message: string };
 
 /**
- * Parses every document of a file with the `yaml` package, as Backstage's
- * catalog does. Empty documents (such as after a trailing `---`) are left out
- * but keep their index. Any syntax error fails the whole file, because the
- * documents after a broken one cannot be trusted.
+ * Parses every document of a file as the `yaml` package does, which is what
+ * Backstage's catalog uses. Each document keeps its index among all of them.
+ * An empty one, such as after a trailing `---`, is left out or has a null
+ * value. Any syntax error fails the whole file, because the documents after a
+ * broken one cannot be trusted.
+ *
+ * Plain files are parsed with js-yaml, which gives the same values faster
+ * (see fast-yaml.ts), and the `yaml` package parses them again only when a
+ * line is asked for, which happens when an entity has a fault. Every other
+ * file is parsed with the `yaml` package straight away.
  */
 export function parseYamlDocuments(text: string): ParsedYaml {
+  const values = loadDocumentsFast(text);
+  if (values === undefined) {
+    return parseWithYamlPackage(text);
+  }
+
+  let located: Map<number, YamlDocument> | undefined;
+  const locate = (index: number): YamlDocument | undefined => {
+    if (!located) {
+      const parsed = parseWithYamlPackage(text);
+      located = new Map(
+        parsed.ok ? parsed.documents.map((document) => [document.index, document]) : [],
+      );
+    }
+    return located.get(index);
+  };
+
+  const documents: YamlDocument[] = [];
+  values.forEach((value, index) => {
+    if (value === null) {
+      return;
+    }
+    documents.push({
+      index,
+      value,
+      // NOTE: both parsers accept the text here, so the `yaml` package finds
+      // the same document. Line 1 is a fallback should they ever disagree.
+      get line() {
+        return locate(index)?.line ?? 1;
+      },
+      lineOf: (path) => locate(index)?.lineOf(path) ?? 1,
+    });
+  });
+  return { ok: true, documents };
+}
+
+/** Parses with the `yaml` package, which also records where each node is. */
+export function parseWithYamlPackage(text: string): ParsedYaml {
   const lineCounter = new LineCounter();
   const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false });
   const all: Document.Parsed[] = Array.isArray(parsed) ? parsed : [];
