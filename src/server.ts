@@ -75,7 +75,7 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
 
     await identity.registerRoutes(app);
     await registerPermissionRoutes(app, permissions);
-    await catalog.registerRoutes(app);
+    await catalog.registerRoutes(app, permissions);
     await shell.registerRoutes(app);
     await app.ready();
 

@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import type { CatalogConfig } from '../config/index.js';
 import type { DatabaseHandle } from '../database/index.js';
 import type { PermissionRegistry } from '../permissions/index.js';
-import { catalogPermissionRules, catalogPermissions, registerCatalogRoutes } from './api/index.js';
+import {
+  catalogPermissionRules,
+  catalogPermissions,
+  type PermissionAuthorizer,
+  registerCatalogRoutes,
+} from './api/index.js';
 import { createCatalogDirectory } from './directory.js';
 import { createCatalogIngestion } from './ingestion/index.js';
 
@@ -47,7 +52,13 @@ export interface Catalog {
   refreshAll(): Promise<RefreshSummary>;
   /** Starts the interval refresh and the file watchers from the config. */
   startBackgroundRefresh(): void;
-  registerRoutes(app: FastifyInstance): Promise<void>;
+  /**
+   * Registers the REST API; `permissions` decides catalog.entity.read where a
+   * route requires another permission. The permission service loads the
+   * roles only after every capability has registered its rules, so it comes
+   * here and not in CatalogOptions.
+   */
+  registerRoutes(app: FastifyInstance, permissions: PermissionAuthorizer): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,7 +72,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
     directory: createCatalogDirectory(options.database),
     refreshAll: () => ingestion.refreshAll(),
     startBackgroundRefresh: () => ingestion.startBackgroundRefresh(),
-    registerRoutes: (app) => registerCatalogRoutes(app, options),
+    registerRoutes: (app, permissions) => registerCatalogRoutes(app, { ...options, permissions }),
     stop: () => ingestion.stop(),
   };
 }

@@ -8,6 +8,16 @@ import type { DatabaseConfig } from '../config/index.js';
 export type DialectName = 'sqlite' | 'postgres';
 
 /**
+ * PostgreSQL statement timeout when the config sets none: long enough for the
+ * largest catalog read the API allows, short enough that a runaway query
+ * frees its pooled connection within seconds.
+ */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 10_000;
+
+/** SQLSTATE of a statement that PostgreSQL cancelled, here because it ran past statement_timeout. */
+const QUERY_CANCELED = '57014';
+
+/**
  * An open database. Capabilities view `db` through their own table types
  * (`handle.db as Kysely<CatalogTables>`), so none of them depends on another's
  * tables.
@@ -57,7 +67,11 @@ export function connectDatabase(config: DatabaseConfig): DatabaseHandle {
             ? {}
             : { password: config.connection.password }),
         };
-  const pool = new pg.Pool({ ...poolConfig, max: config.pool.max });
+  const pool = new pg.Pool({
+    ...poolConfig,
+    max: config.pool.max,
+    statement_timeout: config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+  });
   const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -79,4 +93,18 @@ function describePostgres(
   } catch {
     return '(connection string)';
   }
+}
+
+/**
+ * Returns true for the error of a PostgreSQL statement cancelled by
+ * statement_timeout (SQLSTATE 57014), which the HTTP layer answers with 503.
+ * A cancel request from another session has the same code; nothing here
+ * sends one.
+ */
+export function isStatementTimeout(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { code?: unknown }).code === QUERY_CANCELED
+  );
 }

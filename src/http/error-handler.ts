@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isStatementTimeout } from '../database/index.js';
 import {
   AuthenticationError,
   ConfigError,
@@ -48,6 +49,20 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     void reply
       .status(fastifyError.statusCode)
       .send(errorBody(fastifyError.code ?? 'REQUEST_INVALID', fastifyError.message, []));
+    return;
+  }
+
+  if (isStatementTimeout(error)) {
+    request.log.warn({ err: error, url: request.routeOptions.url }, 'database statement timed out');
+    void reply
+      .status(503)
+      .send(
+        errorBody(
+          'DATABASE_TIMEOUT',
+          'The database did not finish the query within its statement timeout: narrow the request (fewer filter conditions, a smaller limit) or try again later',
+          [],
+        ),
+      );
     return;
   }
 

@@ -165,7 +165,11 @@ describeEachDialect('catalog API through @backstage/catalog-client', (context) =
     const missing = await client.getEntityByRef('component:default/no-such-thing');
 
     assert.equal(orders?.metadata.name, 'orders');
-    assert.ok(orders?.relations?.some((relation) => relation.type === 'ownedBy'));
+    // bob reads components and APIs only, so relations to the group, system and resource are left out.
+    assert.deepEqual(orders?.relations, [
+      { type: 'dependencyOf', targetRef: 'component:default/payments' },
+      { type: 'providesApi', targetRef: 'api:default/orders-api' },
+    ]);
     assert.equal(hidden, undefined);
     assert.equal(missing, undefined);
   });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { InputError, NotFoundError } from '../../errors/index.js';
 import type { PermissionRegistry } from '../../permissions/index.js';
 import { type Cursor, type CursorPosition, decodeCursor, encodeCursor } from './cursor.js';
-import { allOfFilters } from './entity-filter.js';
+import { allOfFilters, type EntityFilter } from './entity-filter.js';
 import { jsonArray, renderEntityJson } from './entity-json.js';
 import {
   countEntities,
@@ -26,6 +26,7 @@ import {
   parseFacetParams,
   parseFields,
   parseFilterParams,
+  parseFullTextParams,
   parseLimit,
   parseOffset,
   parseOrderFieldParams,
@@ -34,8 +35,9 @@ import {
   type QueryParams,
   singleParam,
 } from './query-params.js';
-import type { AnyKysely, EntitySelection, QueryContext } from './query-plan.js';
-import { readableEntityFilter } from './read-access.js';
+import type { EntitySelection, QueryContext } from './query-plan.js';
+import { limitRelationTargets, readableEntityFilter } from './read-access.js';
+import { rejectControlCharacters } from './request-text.js';
 
 /**
  * Page size of GET /entities/by-query when the request gives no limit, as
@@ -46,7 +48,10 @@ export const DEFAULT_QUERY_LIMIT = 200;
 /** Entities loaded per round trip when GET /entities streams a whole listing. */
 const STREAM_CHUNK = 500;
 
-const readEntities = { config: { access: { permission: CATALOG_ENTITY_READ } } };
+const readEntities = {
+  config: { access: { permission: CATALOG_ENTITY_READ } },
+  preValidation: rejectControlCharacters,
+};
 
 const byRefsBodySchema = z
   .object({
@@ -79,26 +84,38 @@ export function registerEntityRoutes(app: FastifyInstance, context: RouteContext
   app.get('/api/catalog/entity-facets', readEntities, async (request) => {
     const query = request.query as QueryParams;
     const facets = parseFacetParams(query);
-    const selection = {
-      filter: allOfFilters(
-        parseFilterParams(query),
-        readableEntityFilter(request, context.registry),
-      ),
-    };
-    return { facets: await countFacets(context, facets, selection) };
+    const readable = readableEntityFilter(request, context.registry);
+    const selection = selectionOf(parseFilterParams(query), readable);
+    return { facets: await countFacets(context, facets, selection, readable) };
   });
 }
 
-/** Renders rows with their relations when the output keeps them. */
+/**
+ * Combines the caller's filter with the entities the caller may read. The
+ * caller's relation conditions only see relations to readable targets.
+ */
+function selectionOf(
+  filter: EntityFilter | undefined,
+  readable: EntityFilter | undefined,
+): EntitySelection {
+  return { filter: allOfFilters(limitRelationTargets(filter, readable), readable) };
+}
+
+/**
+ * Renders rows with their relations when the output keeps them; relations to
+ * entities outside `readable` are left out.
+ */
 async function renderRows(
-  db: AnyKysely,
+  context: QueryContext,
   rows: readonly EntityRow[],
   fields: string[] | undefined,
+  readable: EntityFilter | undefined,
 ): Promise<string[]> {
   const relations = fieldsNeedRelations(fields)
     ? await loadRelations(
-        db,
+        context,
         rows.map((row) => row.ref),
+        readable,
       )
     : undefined;
   return rows.map((row) => renderEntityJson(row, relations?.get(row.ref) ?? [], fields));
@@ -124,13 +141,12 @@ async function listEntities(
     ({ limit, offset } = decodeAfter(after));
   }
 
-  const selection: EntitySelection = {
-    filter: allOfFilters(parseFilterParams(query), readableEntityFilter(request, context.registry)),
-  };
+  const readable = readableEntityFilter(request, context.registry);
+  const selection = selectionOf(parseFilterParams(query), readable);
 
   if (limit === undefined) {
     const refs = await listEntityRefs(context, selection, { order, offset });
-    return streamEntities(context.db, reply, refs, fields);
+    return streamEntities(context, reply, refs, fields, readable);
   }
 
   const refs = await listEntityRefs(context, selection, { order, limit: limit + 1, offset });
@@ -142,22 +158,23 @@ async function listEntities(
     reply.header('link', `<${next.pathname}${next.search}>; rel="next"`);
   }
   const rows = await loadBodies(context.db, refs);
-  return sendJson(reply, jsonArray(await renderRows(context.db, rows, fields)));
+  return sendJson(reply, jsonArray(await renderRows(context, rows, fields, readable)));
 }
 
 /** Sends every listed entity as one JSON array, loading them in chunks. */
 function streamEntities(
-  db: AnyKysely,
+  context: QueryContext,
   reply: FastifyReply,
   refs: readonly string[],
   fields: string[] | undefined,
+  readable: EntityFilter | undefined,
 ): FastifyReply {
   async function* chunks(): AsyncGenerator<string> {
     yield '[';
     let first = true;
     for (let start = 0; start < refs.length; start += STREAM_CHUNK) {
-      const rows = await loadBodies(db, refs.slice(start, start + STREAM_CHUNK));
-      const rendered = await renderRows(db, rows, fields);
+      const rows = await loadBodies(context.db, refs.slice(start, start + STREAM_CHUNK));
+      const rendered = await renderRows(context, rows, fields, readable);
       if (rendered.length > 0) {
         yield `${first ? '' : ','}${rendered.join(',')}`;
         first = false;
@@ -206,16 +223,12 @@ function samePosition(a: CursorPosition | undefined, b: CursorPosition | undefin
 
 /** Builds the cursor state of a first request from its parameters. */
 function initialCursor(query: QueryParams): Cursor {
-  const term = singleParam(query, 'fullTextFilterTerm')?.trim();
-  const textFields = singleParam(query, 'fullTextFilterFields')
-    ?.split(',')
-    .map((field) => field.trim())
-    .filter(Boolean);
   const filter = parseFilterParams(query);
+  const fullTextFilter = parseFullTextParams(query);
   return {
     orderFields: parseOrderFieldParams(query) ?? [],
     ...(filter ? { filter } : {}),
-    ...(term ? { fullTextFilter: { term, ...(textFields ? { fields: textFields } : {}) } } : {}),
+    ...(fullTextFilter ? { fullTextFilter } : {}),
     isPrevious: false,
     totalItems: 0,
   };
@@ -248,8 +261,9 @@ async function queryEntities(
       'only the first orderField is applied',
     );
   }
+  const readable = readableEntityFilter(request, context.registry);
   const selection: EntitySelection = {
-    filter: allOfFilters(cursor.filter, readableEntityFilter(request, context.registry)),
+    ...selectionOf(cursor.filter, readable),
     ...(cursor.fullTextFilter
       ? {
           fullText: {
@@ -303,7 +317,7 @@ async function queryEntities(
     });
   }
 
-  const items = await renderRows(context.db, rows, fields);
+  const items = await renderRows(context, rows, fields, readable);
   return sendJson(
     reply,
     `{"items":${jsonArray(items)},"totalItems":${totalItems},"pageInfo":${JSON.stringify(pageInfo)}}`,
@@ -314,12 +328,13 @@ async function sendOneEntity(
   context: RouteContext,
   reply: FastifyReply,
   row: EntityRow | undefined,
+  readable: EntityFilter | undefined,
   notFound: string,
 ): Promise<FastifyReply> {
   if (!row) {
     throw new NotFoundError(notFound);
   }
-  const [json] = await renderRows(context.db, [row], undefined);
+  const [json] = await renderRows(context, [row], undefined, readable);
   return sendJson(reply, json!);
 }
 
@@ -337,7 +352,7 @@ async function getEntityByName(
   }).toLocaleLowerCase('en-US');
   const readable = readableEntityFilter(request, context.registry);
   const row = await findEntity(context, { ref }, { filter: readable });
-  return sendOneEntity(context, reply, row, `Entity ${ref} was not found`);
+  return sendOneEntity(context, reply, row, readable, `Entity ${ref} was not found`);
 }
 
 /** GET /entities/by-uid/:uid; an entity the caller may not read is not found. */
@@ -349,7 +364,7 @@ async function getEntityByUid(
   const { uid } = request.params as Record<string, string>;
   const readable = readableEntityFilter(request, context.registry);
   const row = await findEntity(context, { uid: uid! }, { filter: readable });
-  return sendOneEntity(context, reply, row, `No entity has uid ${uid}`);
+  return sendOneEntity(context, reply, row, readable, `No entity has uid ${uid}`);
 }
 
 /** Returns the lowercase reference of a by-refs item, or undefined when it is not a reference. */
@@ -389,9 +404,8 @@ async function getEntitiesByRefs(
   const fields =
     parseFields(parsed.data.fields, 'fields') ?? parseFields(listParam(query, 'fields'));
   const refs = parsed.data.entityRefs.map(normalizeRef);
-  const selection: EntitySelection = {
-    filter: allOfFilters(parseFilterParams(query), readableEntityFilter(request, context.registry)),
-  };
+  const readable = readableEntityFilter(request, context.registry);
+  const selection = selectionOf(parseFilterParams(query), readable);
   const bodies = await findEntitiesByRefs(
     context,
     refs.filter((ref): ref is string => ref !== undefined),
@@ -399,7 +413,7 @@ async function getEntitiesByRefs(
   );
 
   const foundRows = [...bodies].map(([ref, body]) => ({ ref, body }));
-  const rendered = await renderRows(context.db, foundRows, fields);
+  const rendered = await renderRows(context, foundRows, fields, readable);
   const byRef = new Map(foundRows.map((row, index) => [row.ref, rendered[index]!]));
   const items = refs.map((ref) => (ref === undefined ? 'null' : (byRef.get(ref) ?? 'null')));
   return sendJson(reply, `{"items":${jsonArray(items)}}`);

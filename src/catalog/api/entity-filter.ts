@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * A condition on one search key, in Backstage's `EntitiesSearchFilter` shape:
  * the key exists (no `values`) or has one of the values. Keys and values
@@ -9,6 +7,13 @@ import { z } from 'zod';
 export interface EntitySearchFilter {
   key: string;
   values?: string[];
+  /**
+   * For a `relations.` key, only relations to targets that are not stored
+   * entities or that match this filter count. The API sets it on the caller's
+   * own relation conditions, so they cannot probe relations to entities the
+   * caller may not read.
+   */
+  targets?: EntityFilter;
 }
 
 /** Search conditions combined with `allOf`, `anyOf` and `not`, as in Backstage's `EntityFilter`. */
@@ -17,15 +22,6 @@ export type EntityFilter =
   | { anyOf: EntityFilter[] }
   | { not: EntityFilter }
   | EntitySearchFilter;
-
-export const entityFilterSchema: z.ZodType<EntityFilter> = z.lazy(() =>
-  z.union([
-    z.object({ key: z.string().min(1), values: z.array(z.string()).optional() }).strict(),
-    z.object({ allOf: z.array(entityFilterSchema) }).strict(),
-    z.object({ anyOf: z.array(entityFilterSchema) }).strict(),
-    z.object({ not: entityFilterSchema }).strict(),
-  ]),
-);
 
 export function isSearchFilter(filter: EntityFilter): filter is EntitySearchFilter {
   return 'key' in filter;

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { cachedAggregate } from './aggregate-cache.js';
-import type { SqlCondition } from './filter-sql.js';
+import type { EntityFilter } from './entity-filter.js';
+import { normalizeFilter } from './filter-normalize.js';
+import { type SqlCondition, visibleTargetCondition } from './filter-sql.js';
 import type { OrderField } from './query-params.js';
 import {
   type AnyKysely,
@@ -23,6 +25,8 @@ export interface RelationItem {
 
 /** Rows per IN list when loading by reference. */
 const CHUNK = 500;
+/** Entities per relation query: a whole page of the largest size. */
+const RELATION_CHUNK = 1_000;
 
 const ENTITY_REF = sql.ref('e.entity_ref');
 
@@ -146,22 +150,33 @@ export function countEntities(context: QueryContext, selection: EntitySelection)
 
 /**
  * Loads the outgoing relations of the entities (rows whose source is the
- * entity), without duplicates, sorted by type and then target.
+ * entity), without duplicates, sorted by type and then target. With
+ * `readable`, a relation whose target is a stored entity outside it is left
+ * out; relations to targets that are not stored stay. One query reads up to
+ * RELATION_CHUNK entities, so a page is one query.
  */
 export async function loadRelations(
-  db: AnyKysely,
+  context: QueryContext,
   refs: readonly string[],
+  readable?: EntityFilter,
 ): Promise<Map<string, RelationItem[]>> {
   const byRef = new Map<string, RelationItem[]>();
   const unique = [...new Set(refs)];
+  const visible = readable
+    ? sql`and ${visibleTargetCondition(sql.ref('r.target_ref'), normalizeFilter(readable), {
+        strategy: 'exists',
+        dialect: context.dialect,
+        bytewiseText: context.bytewiseText,
+      })}`
+    : sql``;
 
-  for (let start = 0; start < unique.length; start += CHUNK) {
-    const chunk = unique.slice(start, start + CHUNK);
+  for (let start = 0; start < unique.length; start += RELATION_CHUNK) {
+    const chunk = unique.slice(start, start + RELATION_CHUNK);
     const result = await sql<{ source_ref: string; type: string; target_ref: string }>`
       select distinct r.source_ref, r.type, r.target_ref
       from catalog_relations r
-      where r.source_ref in (${sql.join(chunk)})
-    `.execute(db);
+      where r.source_ref in (${sql.join(chunk)}) ${visible}
+    `.execute(context.db);
     for (const row of result.rows) {
       const list = byRef.get(row.source_ref) ?? [];
       list.push({ type: row.type, targetRef: row.target_ref });

@@ -25,7 +25,12 @@ function resolvePath(input: JsonObject, field: string): string[] | undefined {
   return pending === '' && path.length > 0 ? path : undefined;
 }
 
-/** Keeps only the listed dotted fields of an entity, each with its whole subtree. */
+/**
+ * Keeps only the listed dotted fields of an entity, each with its whole
+ * subtree. Keys are copied as own properties, so a stored key named
+ * `__proto__` can neither change the output's prototype nor reach
+ * Object.prototype.
+ */
 export function pickFields(input: JsonObject, fields: readonly string[]): JsonObject {
   const output: JsonObject = {};
 
@@ -40,16 +45,26 @@ export function pickFields(input: JsonObject, fields: readonly string[]): JsonOb
     path.forEach((key, index) => {
       source = (source as JsonObject)[key];
       if (index === path.length - 1) {
-        target[key] = source;
+        setOwn(target, key, source);
         return;
       }
-      if (!isObject(target[key])) {
-        target[key] = {};
+      const existing = Object.hasOwn(target, key) ? target[key] : undefined;
+      if (!isObject(existing)) {
+        setOwn(target, key, {});
       }
       target = target[key] as JsonObject;
     });
   }
   return output;
+}
+
+function setOwn(target: JsonObject, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 /** Returns true when the output needs the entity's relations: no field list, or one under `relations`. */

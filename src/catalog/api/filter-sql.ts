@@ -1,7 +1,12 @@
 import * as catalogModel from '@backstage/catalog-model';
 import { type RawBuilder, sql } from 'kysely';
 import type { DialectName } from '../../database/index.js';
-import { type EntityFilter, isSearchFilter, relationTypeOfKey } from './entity-filter.js';
+import {
+  type EntityFilter,
+  type EntitySearchFilter,
+  isSearchFilter,
+  relationTypeOfKey,
+} from './entity-filter.js';
 
 export type SqlCondition = RawBuilder<unknown>;
 
@@ -26,6 +31,11 @@ export interface CompileOptions {
    * access path, when the query already names a better one.
    */
   rangeWithoutIndex?: boolean;
+  /**
+   * Appended to the aliases of the subqueries (`fs`, `fr`, `ft`), so a filter
+   * can be compiled inside a subquery of another one.
+   */
+  aliasSuffix?: string;
 }
 
 /**
@@ -81,11 +91,11 @@ export function relationTypeCondition(alias: string, relationType: string): SqlC
 }
 
 function searchCondition(
-  key: string,
-  values: string[] | undefined,
+  filter: EntitySearchFilter,
   entityRef: SqlCondition,
   options: CompileOptions,
 ): SqlCondition {
+  const { key, values } = filter;
   if (values !== undefined && values.length === 0) {
     return SQL_FALSE;
   }
@@ -93,31 +103,65 @@ function searchCondition(
     return kindCondition(values, entityRef, options);
   }
   const { strategy } = options;
+  const suffix = options.aliasSuffix ?? '';
 
   const relationType = relationTypeOfKey(key);
   if (relationType !== undefined) {
-    const typeCondition = relationTypeCondition('fr', relationType);
-    const targetCondition =
-      values === undefined
-        ? SQL_TRUE
-        : values.length === 1
-          ? sql`fr.target_ref = ${lower(values[0]!)}`
-          : sql`fr.target_ref in (${valueList(values)})`;
+    const alias = `fr${suffix}`;
+    const target = sql.ref(`${alias}.target_ref`);
+    const parts = [relationTypeCondition(alias, relationType)];
+    if (values !== undefined) {
+      parts.push(
+        values.length === 1
+          ? sql`${target} = ${lower(values[0]!)}`
+          : sql`${target} in (${valueList(values)})`,
+      );
+    }
+    if (filter.targets) {
+      parts.push(visibleTargetCondition(target, filter.targets, options));
+    }
+    const where = sql.join(parts, sql` and `);
+    const table = sql`catalog_relations ${sql.raw(alias)}`;
     return strategy === 'in'
-      ? sql`${entityRef} in (select fr.source_ref from catalog_relations fr where ${typeCondition} and ${targetCondition})`
-      : sql`exists (select 1 from catalog_relations fr where fr.source_ref = ${entityRef} and ${typeCondition} and ${targetCondition})`;
+      ? sql`${entityRef} in (select ${sql.ref(`${alias}.source_ref`)} from ${table} where ${where})`
+      : sql`exists (select 1 from ${table} where ${sql.ref(`${alias}.source_ref`)} = ${entityRef} and ${where})`;
   }
 
-  const keyCondition = sql`fs.key = ${lower(key)}`;
+  const alias = `fs${suffix}`;
+  const table = sql`catalog_search ${sql.raw(alias)}`;
+  const keyCondition = sql`${sql.ref(`${alias}.key`)} = ${lower(key)}`;
+  const value = sql.ref(`${alias}.value`);
   const valueCondition =
     values === undefined
       ? SQL_TRUE
       : values.length === 1
-        ? sql`fs.value = ${lower(values[0]!)}`
-        : sql`fs.value in (${valueList(values)})`;
+        ? sql`${value} = ${lower(values[0]!)}`
+        : sql`${value} in (${valueList(values)})`;
   return strategy === 'in'
-    ? sql`${entityRef} in (select fs.entity_ref from catalog_search fs where ${keyCondition} and ${valueCondition})`
-    : sql`exists (select 1 from catalog_search fs where fs.entity_ref = ${entityRef} and ${keyCondition} and ${valueCondition})`;
+    ? sql`${entityRef} in (select ${sql.ref(`${alias}.entity_ref`)} from ${table} where ${keyCondition} and ${valueCondition})`
+    : sql`exists (select 1 from ${table} where ${sql.ref(`${alias}.entity_ref`)} = ${entityRef} and ${keyCondition} and ${valueCondition})`;
+}
+
+/**
+ * Matches a relation target that the caller may see: one that is not a
+ * stored entity (a dangling reference, which reveals nothing), or one that
+ * matches `readable`. Compiled with the aliases suffixed `_t`, so it can sit
+ * inside a relation subquery of the caller's own filter.
+ */
+export function visibleTargetCondition(
+  targetRef: SqlCondition,
+  readable: EntityFilter,
+  options: CompileOptions,
+): SqlCondition {
+  const suffix = `${options.aliasSuffix ?? ''}_t`;
+  const entity = sql.raw(`te${suffix}`);
+  const check = compileEntityFilter(readable, targetRef, {
+    ...options,
+    strategy: 'exists',
+    rangeWithoutIndex: true,
+    aliasSuffix: suffix,
+  });
+  return sql`(not exists (select 1 from catalog_entities ${entity} where ${sql.ref(`te${suffix}.entity_ref`)} = ${targetRef}) or ${check})`;
 }
 
 /**
@@ -132,7 +176,7 @@ export function compileEntityFilter(
   options: CompileOptions,
 ): SqlCondition {
   if (isSearchFilter(filter)) {
-    return searchCondition(filter.key, filter.values, entityRef, options);
+    return searchCondition(filter, entityRef, options);
   }
   if ('not' in filter) {
     return sql`not (${compileEntityFilter(filter.not, entityRef, options)})`;

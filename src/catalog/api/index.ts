@@ -7,6 +7,7 @@ import type { CatalogTables } from '../tables.js';
 import { registerEntityRoutes } from './entities-routes.js';
 import { registerLocationRoutes } from './locations-routes.js';
 import { detectBytewiseText } from './query-plan.js';
+import type { PermissionAuthorizer } from './read-access.js';
 import { catalogPermissionRules as rules } from './rules.js';
 
 export {
@@ -15,7 +16,7 @@ export {
   CATALOG_LOCATION_READ,
   catalogPermissions,
 } from './permissions.js';
-export { criteriaToEntityFilter } from './read-access.js';
+export { criteriaToEntityFilter, type PermissionAuthorizer } from './read-access.js';
 
 /** The catalog-entity condition rules: IS_ENTITY_OWNER, IS_ENTITY_KIND and the HAS_… rules. */
 export const catalogPermissionRules: AnyPermissionRule[] = rules;
@@ -23,15 +24,23 @@ export const catalogPermissionRules: AnyPermissionRule[] = rules;
 /**
  * Registers the read side of Backstage's catalog REST API under /api/catalog,
  * with catalog.entity.read applied in SQL to every list, count and facet.
+ * `permissions` decides catalog.entity.read on the location routes, which
+ * require catalog.location.read.
  */
 export async function registerCatalogRoutes(
   app: FastifyInstance,
-  options: { database: DatabaseHandle; registry: PermissionRegistry; logger: Logger },
+  options: {
+    database: DatabaseHandle;
+    registry: PermissionRegistry;
+    permissions: PermissionAuthorizer;
+    logger: Logger;
+  },
 ): Promise<void> {
   const db = options.database.db as Kysely<CatalogTables>;
   const { dialect } = options.database;
+  const { registry, permissions } = options;
   const bytewiseText = await detectBytewiseText(db, dialect);
-  registerEntityRoutes(app, { db, dialect, bytewiseText, registry: options.registry });
-  registerLocationRoutes(app, db);
+  registerEntityRoutes(app, { db, dialect, bytewiseText, registry });
+  registerLocationRoutes(app, { db, dialect, bytewiseText, registry, permissions });
   options.logger.debug({ prefix: '/api/catalog' }, 'catalog API routes registered');
 }

@@ -1,14 +1,29 @@
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { NotFoundError } from '../../errors/index.js';
+import type { PermissionRegistry } from '../../permissions/index.js';
 import type { CatalogErrorRow, CatalogTables } from '../tables.js';
+import type { EntityFilter } from './entity-filter.js';
+import type { SqlCondition } from './filter-sql.js';
 import { CATALOG_LOCATION_READ } from './permissions.js';
 import { type QueryParams, singleParam } from './query-params.js';
+import { checkSelection, type QueryContext } from './query-plan.js';
+import { decideReadableEntities, type PermissionAuthorizer } from './read-access.js';
+import { rejectControlCharacters } from './request-text.js';
 
 type CatalogErrorSelection = Selectable<CatalogErrorRow>;
 
-const readLocations = { config: { access: { permission: CATALOG_LOCATION_READ } } };
+const readLocations = {
+  config: { access: { permission: CATALOG_LOCATION_READ } },
+  preValidation: rejectControlCharacters,
+};
+
+export interface LocationRouteContext extends QueryContext {
+  registry: PermissionRegistry;
+  /** Decides catalog.entity.read, which the routes that name entities also apply. */
+  permissions: PermissionAuthorizer;
+}
 
 export interface LocationItem {
   id: string;
@@ -36,9 +51,12 @@ export interface LocationIngestionReport extends LocationItem {
 /**
  * Registers the location routes: Backstage's `GET /locations`,
  * `GET /locations/:id` and `GET /locations/by-entity/...`, and this product's
- * `GET /ingestion-errors`.
+ * `GET /ingestion-errors`. They require catalog.location.read, and what they
+ * show about an entity also requires catalog.entity.read on that entity.
  */
-export function registerLocationRoutes(app: FastifyInstance, db: Kysely<CatalogTables>): void {
+export function registerLocationRoutes(app: FastifyInstance, context: LocationRouteContext): void {
+  const db = context.db as Kysely<CatalogTables>;
+
   app.get('/api/catalog/locations', readLocations, async () => {
     const rows = await db
       .selectFrom('catalog_locations')
@@ -63,8 +81,7 @@ export function registerLocationRoutes(app: FastifyInstance, db: Kysely<CatalogT
     return row;
   });
 
-  // NOTE: this returns the location of any stored entity without checking catalog.entity.read,
-  // as the ingestion errors do, because a reader of locations can read every entity reference there.
+  // An entity the caller may not read is not found, exactly like a missing one.
   app.get(
     '/api/catalog/locations/by-entity/:kind/:namespace/:name',
     readLocations,
@@ -75,12 +92,14 @@ export function registerLocationRoutes(app: FastifyInstance, db: Kysely<CatalogT
         namespace: namespace!,
         name: name!,
       }).toLocaleLowerCase('en-US');
-      const row = await db
-        .selectFrom('catalog_entities as e')
-        .innerJoin('catalog_locations as l', 'l.id', 'e.location_id')
-        .select(['l.id', 'l.type', 'l.target'])
-        .where('e.entity_ref', '=', ref)
-        .executeTakeFirst();
+      const readable = decideReadableEntities(request, context.permissions, context.registry);
+      const result = await sql<LocationItem>`
+        select l.id as id, l.type as type, l.target as target
+        from catalog_entities e join catalog_locations l on l.id = e.location_id
+        where e.entity_ref = ${ref}
+          and ${checkSelection(context, { filter: readable }, sql.ref('e.entity_ref'))}
+      `.execute(context.db);
+      const row = result.rows[0];
       if (!row) {
         throw new NotFoundError(`Entity ${ref} was not found`);
       }
@@ -92,7 +111,8 @@ export function registerLocationRoutes(app: FastifyInstance, db: Kysely<CatalogT
     const query = request.query as QueryParams;
     const entityRef = singleParam(query, 'entityRef')?.trim().toLocaleLowerCase('en-US');
     const location = singleParam(query, 'location')?.trim();
-    return { items: await listIngestionReports(db, { entityRef, location }) };
+    const readable = decideReadableEntities(request, context.permissions, context.registry);
+    return { items: await listIngestionReports(context, { entityRef, location, readable }) };
   });
 }
 
@@ -100,11 +120,30 @@ export function registerLocationRoutes(app: FastifyInstance, db: Kysely<CatalogT
  * Lists locations with their current errors and warnings. `entityRef` keeps
  * the location that stores the entity and any location with an error about
  * it; `location` keeps the location with that id or target.
+ *
+ * With `readable` (the entities the caller may read; undefined when every
+ * entity is readable), an error that names an entity is kept only when that
+ * entity is stored and readable. An error about an entity that was not
+ * stored, because it failed validation, is kept only for callers who may
+ * read every entity: no stored entity exists to check the conditions on.
+ * Errors that name no entity are always kept.
  */
 export async function listIngestionReports(
-  db: Kysely<CatalogTables>,
-  options: { entityRef?: string | undefined; location?: string | undefined },
+  context: QueryContext,
+  options: {
+    entityRef?: string | undefined;
+    location?: string | undefined;
+    readable?: EntityFilter | undefined;
+  },
 ): Promise<LocationIngestionReport[]> {
+  const db = context.db as Kysely<CatalogTables>;
+  const { entityRef, location, readable } = options;
+  const isReadable = (ref: SqlCondition) =>
+    readable === undefined
+      ? sql<boolean>`1 = 1`
+      : sql<boolean>`exists (select 1 from catalog_entities re where re.entity_ref = ${ref}) and ${checkSelection(context, { filter: readable }, ref)}`;
+  const errorVisible = sql<boolean>`(ce.entity_ref is null or ${isReadable(sql.ref('ce.entity_ref'))})`;
+
   let locations = db
     .selectFrom('catalog_locations as l')
     .select(['l.id', 'l.type', 'l.target', 'l.refreshed_at'])
@@ -112,30 +151,22 @@ export async function listIngestionReports(
     .orderBy('l.position')
     .orderBy('l.id');
 
-  const { entityRef, location } = options;
   if (location) {
     locations = locations.where((eb) =>
       eb.or([eb('l.id', '=', location), eb('l.target', '=', location)]),
     );
   }
   if (entityRef) {
-    locations = locations.where((eb) =>
-      eb.or([
-        eb(
-          'l.id',
-          'in',
-          eb
-            .selectFrom('catalog_entities')
-            .select('location_id')
-            .where('entity_ref', '=', entityRef),
-        ),
-        eb(
-          'l.id',
-          'in',
-          eb.selectFrom('catalog_errors').select('location_id').where('entity_ref', '=', entityRef),
-        ),
-      ]),
-    );
+    locations = locations.where(sql<boolean>`(
+      l.id in (
+        select se.location_id from catalog_entities se
+        where se.entity_ref = ${entityRef} and ${isReadable(sql.ref('se.entity_ref'))}
+      )
+      or l.id in (
+        select ce.location_id from catalog_errors ce
+        where ce.entity_ref = ${entityRef} and ${errorVisible}
+      )
+    )`);
   }
 
   const rows = await locations.execute();
@@ -147,13 +178,14 @@ export async function listIngestionReports(
   const errors: CatalogErrorSelection[] = [];
   for (let start = 0; start < ids.length; start += 500) {
     const chunk = await db
-      .selectFrom('catalog_errors')
+      .selectFrom('catalog_errors as ce')
       .selectAll()
-      .where('location_id', 'in', ids.slice(start, start + 500))
-      .orderBy('file')
-      .orderBy('doc_index')
-      .orderBy('line')
-      .orderBy('id')
+      .where('ce.location_id', 'in', ids.slice(start, start + 500))
+      .where(errorVisible)
+      .orderBy('ce.file')
+      .orderBy('ce.doc_index')
+      .orderBy('ce.line')
+      .orderBy('ce.id')
       .execute();
     errors.push(...chunk);
   }

@@ -1,5 +1,12 @@
 import { InputError } from '../../errors/index.js';
 import type { EntityFilter, EntitySearchFilter } from './entity-filter.js';
+import {
+  checkCount,
+  checkFilterSets,
+  checkLength,
+  type FilterSet,
+  INPUT_LIMITS,
+} from './input-limits.js';
 
 /** Query string as Fastify parses it: repeated parameters become arrays. */
 export type QueryParams = Record<string, string | string[] | undefined>;
@@ -12,7 +19,7 @@ export type QueryParams = Record<string, string | string[] | undefined>;
 export const MAX_PAGE_SIZE = 1000;
 
 /** Maximum number of facets in one entity-facets request. */
-export const MAX_FACETS = 50;
+export const MAX_FACETS = INPUT_LIMITS.facets;
 
 export interface OrderField {
   /** Lowercase search key, such as `metadata.name`. */
@@ -84,18 +91,19 @@ export function parseOffset(query: QueryParams): number | undefined {
  * `key` (exists) or `key=value`, and an entity matches a set when it matches
  * all of them. An entity matches the filter when it matches any set.
  * Conditions on the same key within a set join into one list of accepted
- * values, as in Backstage.
+ * values, as in Backstage. The sets must stay within INPUT_LIMITS.
  */
 export function parseFilterParams(query: QueryParams): EntityFilter | undefined {
-  const sets = listParam(query, 'filter');
-  if (!sets) {
-    return undefined;
-  }
+  const sets = parseFilterSets(listParam(query, 'filter') ?? []);
+  checkFilterSets(sets, 'filter');
+  return filterOfSets(sets);
+}
 
-  const parsed: EntityFilter[] = [];
-  for (const set of sets) {
+function parseFilterSets(texts: readonly string[]): FilterSet[] {
+  const sets: FilterSet[] = [];
+  for (const text of texts) {
     const byKey = new Map<string, EntitySearchFilter>();
-    const statements = set
+    const statements = text
       .split(',')
       .map((statement) => statement.trim())
       .filter(Boolean);
@@ -106,7 +114,7 @@ export function parseFilterParams(query: QueryParams): EntityFilter | undefined 
       if (!key) {
         throw invalid(
           'filter',
-          set,
+          text,
           `'${statement}' has no key: write key, key=value or several joined by commas, such as kind=component,spec.type=service`,
         );
       }
@@ -119,14 +127,38 @@ export function parseFilterParams(query: QueryParams): EntityFilter | undefined 
       }
     }
     if (byKey.size > 0) {
-      parsed.push({ allOf: [...byKey.values()] });
+      sets.push([...byKey.values()]);
     }
   }
+  return sets;
+}
 
+/** Builds the filter of parsed sets: one `allOf` per set, joined by `anyOf` when there are several. */
+export function filterOfSets(sets: readonly FilterSet[]): EntityFilter | undefined {
+  const parsed = sets.map((set) => ({ allOf: set }));
   if (parsed.length === 0) {
     return undefined;
   }
   return parsed.length === 1 ? parsed[0] : { anyOf: parsed };
+}
+
+/**
+ * Returns the sets of a filter that `filterOfSets` built, or undefined for a
+ * filter of any other shape, such as one read from a forged cursor.
+ */
+export function setsOfFilter(filter: EntityFilter): FilterSet[] | undefined {
+  const sets = 'anyOf' in filter ? filter.anyOf : [filter];
+  if (sets.length === 0) {
+    return undefined;
+  }
+  const result: FilterSet[] = [];
+  for (const set of sets) {
+    if (!('allOf' in set) || set.allOf.length === 0 || !set.allOf.every((item) => 'key' in item)) {
+      return undefined;
+    }
+    result.push(set.allOf as FilterSet);
+  }
+  return result;
 }
 
 /**
@@ -141,6 +173,10 @@ export function parseFields(values: string[] | undefined, name = 'fields'): stri
     .flatMap((value) => value.split(','))
     .map((field) => field.trim())
     .filter(Boolean);
+  checkCount(name, fields.length, INPUT_LIMITS.fields, 'paths');
+  for (const field of fields) {
+    checkLength(name, field, INPUT_LIMITS.fieldLength);
+  }
   const withIndex = fields.find((field) => field.includes('['));
   if (withIndex !== undefined) {
     throw invalid(
@@ -154,21 +190,32 @@ export function parseFields(values: string[] | undefined, name = 'fields'): stri
 
 /** Parses `order=asc:metadata.name` (repeatable) of GET /entities. */
 export function parseOrderParams(query: QueryParams): OrderField[] | undefined {
-  return listParam(query, 'order')?.map((item) => {
+  const items = listParam(query, 'order');
+  checkCount('order', items?.length ?? 0, INPUT_LIMITS.orderFields, 'parameters');
+  return items?.map((item) => {
     const match = /^(asc|desc):(.+)$/.exec(item);
     if (!match) {
       throw invalid('order', item, 'write asc:<field> or desc:<field>, such as asc:metadata.name');
     }
     return {
       order: match[1] as 'asc' | 'desc',
-      field: match[2]!.trim().toLocaleLowerCase('en-US'),
+      field: parseSearchKey('order', match[2]!),
     };
   });
 }
 
+/** Trims and lowercases a search key, which may be at most INPUT_LIMITS.keyLength long. */
+function parseSearchKey(parameter: string, text: string): string {
+  const key = text.trim().toLocaleLowerCase('en-US');
+  checkLength(parameter, key, INPUT_LIMITS.keyLength, ', because longer keys are not indexed');
+  return key;
+}
+
 /** Parses `orderField=metadata.name,asc` (repeatable) of GET /entities/by-query. */
 export function parseOrderFieldParams(query: QueryParams): OrderField[] | undefined {
-  return listParam(query, 'orderField')?.map((item) => {
+  const items = listParam(query, 'orderField');
+  checkCount('orderField', items?.length ?? 0, INPUT_LIMITS.orderFields, 'parameters');
+  return items?.map((item) => {
     const [field, order, ...rest] = item.split(',').map((part) => part.trim());
     if (!field || rest.length > 0 || (order !== undefined && order !== 'asc' && order !== 'desc')) {
       throw invalid(
@@ -177,7 +224,10 @@ export function parseOrderFieldParams(query: QueryParams): OrderField[] | undefi
         'write <field>,asc or <field>,desc, such as metadata.name,asc',
       );
     }
-    return { field: field.toLocaleLowerCase('en-US'), order: (order ?? 'asc') as 'asc' | 'desc' };
+    return {
+      field: parseSearchKey('orderField', field),
+      order: (order ?? 'asc') as 'asc' | 'desc',
+    };
   });
 }
 
@@ -198,8 +248,39 @@ export function parseFacetParams(query: QueryParams): string[] {
       details: [{ path: 'query.facet', message: 'name at least one field' }],
     });
   }
-  if (facets.length > MAX_FACETS) {
-    throw invalid('facet', `${facets.length} values`, `ask for at most ${MAX_FACETS} facets`);
+  checkCount('facet', facets.length, MAX_FACETS, 'facets');
+  for (const facet of facets) {
+    checkLength('facet', facet, INPUT_LIMITS.keyLength, ', because longer keys are not indexed');
   }
   return facets;
+}
+
+/**
+ * Parses `fullTextFilterTerm` and `fullTextFilterFields` of GET
+ * /entities/by-query; returns undefined without a term.
+ */
+export function parseFullTextParams(
+  query: QueryParams,
+): { term: string; fields?: string[] } | undefined {
+  const term = singleParam(query, 'fullTextFilterTerm')?.trim();
+  const fields = singleParam(query, 'fullTextFilterFields')
+    ?.split(',')
+    .map((field) => field.trim())
+    .filter(Boolean);
+  if (!term) {
+    return undefined;
+  }
+  checkLength(
+    'fullTextFilterTerm',
+    term,
+    INPUT_LIMITS.valueLength,
+    ', because longer values are not indexed',
+  );
+  if (fields) {
+    checkCount('fullTextFilterFields', fields.length, INPUT_LIMITS.fullTextFields, 'fields');
+    for (const field of fields) {
+      parseSearchKey('fullTextFilterFields', field);
+    }
+  }
+  return { term, ...(fields ? { fields } : {}) };
 }

@@ -1,14 +1,15 @@
 import { type Kysely, sql } from 'kysely';
 import type { DialectName } from '../../database/index.js';
-import { type EntityFilter, isSearchFilter, relationTypeOfKey } from './entity-filter.js';
+import type { EntityFilter } from './entity-filter.js';
 import { MATCH_ALL, normalizeFilter } from './filter-normalize.js';
 import {
+  type CompileOptions,
   compileEntityFilter,
   escapeLikePattern,
-  relationTypeCondition,
-  SQL_TRUE,
   type SqlCondition,
 } from './filter-sql.js';
+import { analyzeFilter, type Candidates, type FilterAnalysis } from './plan-candidates.js';
+import { countAllEntities, ESTIMATE_CAP, estimateRows } from './plan-estimates.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: queries are raw SQL over the catalog tables.
 export type AnyKysely = Kysely<any>;
@@ -60,10 +61,10 @@ export interface EntitySelection {
 export type QueryGoal = { rows: number } | 'count' | 'all';
 
 /**
- * Access path of a query. A `driven` plan first collects candidate references
- * from the indexes of the most selective conditions and checks the rest per
- * candidate. Otherwise the query walks an index in result order and checks
- * every condition per row until the page is full.
+ * Access path of a query. A `driven` plan first collects the matching
+ * references of the most selective part of the filter from its indexes, and
+ * checks the rest per candidate. Otherwise the query walks an index in result
+ * order and checks every condition per row until the page is full.
  */
 export interface SelectionPlan {
   driven: boolean;
@@ -80,194 +81,96 @@ export interface SelectionPlan {
 }
 
 /**
- * Candidate counts are looked up with a LIMIT, so an estimate costs at most
- * this many index entries; a larger set counts as "at least this many".
+ * Cap of the counts that rank conditions against each other: an eighth of
+ * the catalog, so ranking a request's conditions stays cheap, within bounds
+ * that keep small catalogs exact and large ones affordable.
  */
-const ESTIMATE_CAP = 200_000;
-/** Estimates only choose between plans, so a little staleness is harmless. */
-const ESTIMATE_TTL_MS = 30_000;
-const ESTIMATE_CACHE_SIZE = 1_000;
-
-interface CachedCount {
-  count: number;
-  expires: number;
-}
-
-const estimates = new WeakMap<AnyKysely, Map<string, CachedCount>>();
-
-async function cachedCount(
-  context: QueryContext,
-  cacheKey: string,
-  query: SqlCondition,
-): Promise<number> {
-  let cache = estimates.get(context.db);
-  if (!cache) {
-    cache = new Map();
-    estimates.set(context.db, cache);
-  }
-  const now = Date.now();
-  const hit = cache.get(cacheKey);
-  if (hit && hit.expires > now) {
-    return hit.count;
-  }
-
-  const result = await sql<{ count: number | string }>`${query}`.execute(context.db);
-  const count = Number(result.rows[0]?.count ?? 0);
-  if (cache.size >= ESTIMATE_CACHE_SIZE) {
-    cache.clear();
-  }
-  cache.set(cacheKey, { count, expires: now + ESTIMATE_TTL_MS });
-  return count;
-}
-
-/** Number of stored entities, cached like the estimates. */
-function countAllEntities(context: QueryContext): Promise<number> {
-  return cachedCount(context, 'total', sql`select count(*) as count from catalog_entities`);
-}
-
-function lower(value: string): string {
-  return value.toLocaleLowerCase('en-US');
-}
-
-function valueList(values: readonly string[]): SqlCondition {
-  return sql.join(values.map((value) => sql`${lower(value)}`));
-}
-
-/**
- * A set of candidate references: a subquery returning one column, and its
- * estimated size. A `direct` driver is a union of kind ranges of the primary
- * key, which the query can read in place without collecting it first.
- */
-interface Driver {
-  subquery: SqlCondition;
-  estimate: number;
-  direct: boolean;
-}
-
-/** Builds the subquery of the candidates of one search condition, read from its index. */
-function leafSubquery(
-  context: QueryContext,
-  key: string,
-  values: string[] | undefined,
-): SqlCondition {
-  if (values !== undefined && lower(key) === 'kind') {
-    const column = context.bytewiseText ? sql`k.entity_ref` : sql`k.entity_ref collate "C"`;
-    const ranges = [...new Set(values.map(lower))].map(
-      (kind) => sql`(${column} >= ${`${kind}:`} and ${column} < ${`${kind};`})`,
-    );
-    return sql`select k.entity_ref from catalog_entities k where ${sql.join(ranges, sql` or `)}`;
-  }
-
-  const relationType = relationTypeOfKey(key);
-  if (relationType !== undefined) {
-    const targets = values === undefined ? SQL_TRUE : sql`dr.target_ref in (${valueList(values)})`;
-    return sql`select dr.source_ref from catalog_relations dr where ${relationTypeCondition('dr', relationType)} and ${targets}`;
-  }
-
-  const matches = values === undefined ? SQL_TRUE : sql`ds.value in (${valueList(values)})`;
-  return sql`select ds.entity_ref from catalog_search ds where ds.key = ${lower(key)} and ${matches}`;
-}
-
-/**
- * Finds the smallest candidate set the filter allows: for `allOf` the
- * smallest of its parts, for `anyOf` the union of all parts, none under `not`.
- */
-async function findDriver(
-  context: QueryContext,
-  filter: EntityFilter,
-): Promise<Driver | undefined> {
-  if (isSearchFilter(filter)) {
-    if (filter.values !== undefined && filter.values.length === 0) {
-      return { subquery: sql`select null where 1 = 0`, estimate: 0, direct: false };
-    }
-    const subquery = leafSubquery(context, filter.key, filter.values);
-    const estimate = await cachedCount(
-      context,
-      JSON.stringify(filter),
-      sql`select count(*) as count from (${subquery} limit ${ESTIMATE_CAP}) capped`,
-    );
-    const direct = filter.values !== undefined && lower(filter.key) === 'kind';
-    return { subquery, estimate, direct };
-  }
-  if ('not' in filter) {
-    return undefined;
-  }
-
-  if ('allOf' in filter) {
-    let best: Driver | undefined;
-    for (const item of filter.allOf) {
-      const driver = await findDriver(context, item);
-      if (driver && (!best || driver.estimate < best.estimate)) {
-        best = driver;
-      }
-    }
-    return best;
-  }
-
-  const parts: Driver[] = [];
-  for (const item of filter.anyOf) {
-    const driver = await findDriver(context, item);
-    if (!driver) {
-      return undefined;
-    }
-    parts.push(driver);
-  }
-  if (parts.length === 0) {
-    return { subquery: sql`select null where 1 = 0`, estimate: 0, direct: false };
-  }
-  return {
-    subquery: sql.join(
-      parts.map((part) => part.subquery),
-      sql` union all `,
-    ),
-    estimate: parts.reduce((sum, part) => sum + part.estimate, 0),
-    direct: parts.every((part) => part.direct),
-  };
+function rankingCap(total: number): number {
+  return Math.min(ESTIMATE_CAP, Math.max(2_000, Math.ceil(total / 8)));
 }
 
 /** Decides whether collecting the candidates first is cheaper than walking in result order. */
-function preferDriver(driver: Driver, total: number, goal: QueryGoal): boolean {
+function preferDriver(estimate: number, total: number, goal: QueryGoal): boolean {
   if (goal === 'count' || goal === 'all') {
-    return driver.estimate < total;
+    return estimate < total;
   }
   // A walk in result order meets about one match every total/estimate rows.
-  const walkRows = (goal.rows * total) / Math.max(driver.estimate, 1);
-  return driver.estimate * 2 < walkRows;
+  const walkRows = (goal.rows * total) / Math.max(estimate, 1);
+  return estimate * 2 < walkRows;
 }
 
+/** The largest estimate at which preferDriver still chooses the driver. */
+function driverThreshold(total: number, goal: QueryGoal): number {
+  if (goal === 'count' || goal === 'all') {
+    return total;
+  }
+  return Math.sqrt((goal.rows * total) / 2);
+}
+
+function compileOptions(context: QueryContext, rangeWithoutIndex: boolean): CompileOptions {
+  return {
+    strategy: 'exists',
+    dialect: context.dialect,
+    bytewiseText: context.bytewiseText,
+    rangeWithoutIndex,
+  };
+}
+
+function fullTextCondition(entityRef: SqlCondition, fullText: FullTextFilter): SqlCondition {
+  const pattern = `%${escapeLikePattern(fullText.term)}%`;
+  return sql`exists (select 1 from catalog_search ft where ft.entity_ref = ${entityRef} and ft.key in (${sql.join(fullText.fields)}) and ft.value like ${pattern} escape '\\')`;
+}
+
+/**
+ * Builds the WHERE condition of a plan: with `candidates`, the reference must
+ * be among them and `residual` (the part of the filter they do not cover) is
+ * checked per row; without, the whole filter is checked per row.
+ */
 function buildPlan(
   context: QueryContext,
   filter: EntityFilter,
   fullText: FullTextFilter | undefined,
-  driver: Driver | undefined,
+  driver: { candidates: Candidates; residual: EntityFilter } | undefined,
 ): SelectionPlan {
   // A direct driver needs no IN list: its kind ranges in the filter are the access path.
-  const collected = driver !== undefined && !driver.direct;
+  const collected = driver !== undefined && !driver.candidates.direct;
+  const checked = collected ? driver.residual : filter;
   return {
     driven: driver !== undefined,
-    direct: driver?.direct ?? false,
+    direct: driver?.candidates.direct ?? false,
     where(entityRef) {
       const parts: SqlCondition[] = [];
       if (collected) {
-        parts.push(sql`${entityRef} in (${driver.subquery})`);
+        parts.push(sql`${entityRef} in (${driver.candidates.subquery})`);
       }
-      parts.push(
-        compileEntityFilter(filter, entityRef, {
-          strategy: 'exists',
-          dialect: context.dialect,
-          bytewiseText: context.bytewiseText,
-          rangeWithoutIndex: collected,
-        }),
-      );
+      parts.push(compileEntityFilter(checked, entityRef, compileOptions(context, collected)));
       if (fullText && fullText.fields.length > 0) {
-        const pattern = `%${escapeLikePattern(fullText.term)}%`;
-        parts.push(
-          sql`exists (select 1 from catalog_search ft where ft.entity_ref = ${entityRef} and ft.key in (${sql.join(fullText.fields)}) and ft.value like ${pattern} escape '\\')`,
-        );
+        parts.push(fullTextCondition(entityRef, fullText));
       }
       return sql.join(parts, sql` and `);
     },
   };
+}
+
+/**
+ * Picks the candidates that drive a plan: those of the most selective child
+ * of a top-level `allOf`, with its other children left to check per row, or
+ * those of the whole filter.
+ */
+function rootDriver(
+  analysis: FilterAnalysis,
+): { candidates: Candidates; residual: EntityFilter } | undefined {
+  const [best, ...rest] = analysis.children ?? [];
+  if (best?.candidates) {
+    return {
+      candidates: best.candidates,
+      residual: rest.length === 1 ? rest[0]!.filter : { allOf: rest.map((item) => item.filter) },
+    };
+  }
+  if (analysis.candidates) {
+    return { candidates: analysis.candidates, residual: MATCH_ALL };
+  }
+  return undefined;
 }
 
 /** Chooses how to find the selected entities and prepares the WHERE condition. */
@@ -276,14 +179,30 @@ export async function planSelection(
   selection: EntitySelection,
   goal: QueryGoal,
 ): Promise<SelectionPlan> {
-  const filter = selection.filter ? normalizeFilter(selection.filter) : MATCH_ALL;
-  const driver = await findDriver(context, filter);
+  const normalized = selection.filter ? normalizeFilter(selection.filter) : MATCH_ALL;
+  const total = await countAllEntities(context);
+  const analysis = await analyzeFilter(context, normalized, rankingCap(total), { next: 0 });
+  const filter = analysis.filter;
+  const driver = rootDriver(analysis);
   if (!driver) {
     return buildPlan(context, filter, selection.fullText, undefined);
   }
 
+  let { estimate } = driver.candidates;
+  const threshold = driverThreshold(total, goal);
+  if (driver.candidates.capped && estimate < threshold) {
+    // Ranking stopped counting early. Count the index rows that drive these
+    // candidates, an upper bound of their number, far enough to decide.
+    estimate = await estimateRows(
+      context,
+      `refine:${JSON.stringify(normalized)}`,
+      driver.candidates.countQuery,
+      Math.min(ESTIMATE_CAP, Math.ceil(threshold) + 1),
+    );
+  }
+
   const driven = buildPlan(context, filter, selection.fullText, driver);
-  if (preferDriver(driver, await countAllEntities(context), goal)) {
+  if (preferDriver(estimate, total, goal)) {
     return driven;
   }
   return {
@@ -302,10 +221,5 @@ export function checkSelection(
   entityRef: SqlCondition,
 ): SqlCondition {
   const filter = selection.filter ? normalizeFilter(selection.filter) : MATCH_ALL;
-  return compileEntityFilter(filter, entityRef, {
-    strategy: 'exists',
-    dialect: context.dialect,
-    bytewiseText: context.bytewiseText,
-    rangeWithoutIndex: true,
-  });
+  return compileEntityFilter(filter, entityRef, compileOptions(context, true));
 }

@@ -1,12 +1,19 @@
 import type { FastifyRequest } from 'fastify';
 import {
   type ConditionCriteria,
+  type Decision,
   type PermissionCondition,
   type PermissionRegistry,
+  type Principal,
   reduceCriteria,
 } from '../../permissions/index.js';
-import type { EntityFilter } from './entity-filter.js';
-import { CATALOG_ENTITY_RESOURCE_TYPE } from './permissions.js';
+import { type EntityFilter, isSearchFilter, relationTypeOfKey } from './entity-filter.js';
+import { CATALOG_ENTITY_READ, CATALOG_ENTITY_RESOURCE_TYPE } from './permissions.js';
+
+/** The part of the permission service that decides a permission for a principal. */
+export interface PermissionAuthorizer {
+  authorize(principal: Principal, permission: string): Decision;
+}
 
 /** Nothing is readable: the filter of a denied request. */
 const NOTHING: EntityFilter = { anyOf: [] };
@@ -48,6 +55,30 @@ export function readableEntityFilter(
       `Route ${request.routeOptions.url} has no permission decision: declare config.access.permission`,
     );
   }
+  return filterOfDecision(decision, registry);
+}
+
+/**
+ * Decides catalog.entity.read for the signed-in user of a route that requires
+ * another permission (the location routes), and returns the filter as
+ * readableEntityFilter does: undefined when every entity is readable.
+ */
+export function decideReadableEntities(
+  request: FastifyRequest,
+  permissions: PermissionAuthorizer,
+  registry: PermissionRegistry,
+): EntityFilter | undefined {
+  const principal = request.principal;
+  if (!principal) {
+    throw new Error(`Route ${request.routeOptions.url} has no principal: it must not be public`);
+  }
+  return filterOfDecision(permissions.authorize(principal, CATALOG_ENTITY_READ), registry);
+}
+
+function filterOfDecision(
+  decision: Decision,
+  registry: PermissionRegistry,
+): EntityFilter | undefined {
   if (decision.result === 'ALLOW') {
     return undefined;
   }
@@ -60,4 +91,33 @@ export function readableEntityFilter(
     );
   }
   return criteriaToEntityFilter(decision.conditions, registry);
+}
+
+/**
+ * Limits the relation conditions of a caller's own filter to relations whose
+ * target the caller may see (EntitySearchFilter.targets), so that a filter
+ * such as `relations.ownerOf=resource:default/secret` cannot reveal a
+ * relation to an entity outside `readable`. Returns the filter unchanged when
+ * every entity is readable.
+ */
+export function limitRelationTargets(
+  filter: EntityFilter | undefined,
+  readable: EntityFilter | undefined,
+): EntityFilter | undefined {
+  if (!filter || !readable) {
+    return filter;
+  }
+  const limit = (item: EntityFilter): EntityFilter => {
+    if (isSearchFilter(item)) {
+      return relationTypeOfKey(item.key) === undefined ? item : { ...item, targets: readable };
+    }
+    if ('not' in item) {
+      return { not: limit(item.not) };
+    }
+    if ('allOf' in item) {
+      return { allOf: item.allOf.map(limit) };
+    }
+    return { anyOf: item.anyOf.map(limit) };
+  };
+  return limit(filter);
 }

@@ -265,7 +265,7 @@ describeEachDialect('catalog rules apply and SQL agree', (context) => {
       .orderBy('entity_ref')
       .execute();
     const relations = await loadRelations(
-      handle.db,
+      query,
       rows.map((row: { entity_ref: string }) => row.entity_ref),
     );
     stored = rows.map((row: { entity_ref: string; body: string }) => ({

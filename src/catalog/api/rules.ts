@@ -1,4 +1,10 @@
-import { type Entity, RELATION_OWNED_BY } from '@backstage/catalog-model';
+import {
+  type Entity,
+  makeValidator,
+  parseEntityRef,
+  RELATION_OWNED_BY,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { z } from 'zod';
 import type { PermissionRule } from '../../permissions/index.js';
 import type { EntityFilter } from './entity-filter.js';
@@ -39,13 +45,54 @@ function searchFilter(key: string, value: string | undefined): EntityFilter {
   return value === undefined ? { key: lower(key) } : { key: lower(key), values: [lower(value)] };
 }
 
+/** Backstage's rules for kinds, namespaces and names, which every stored entity passes. */
+const validator = makeValidator();
+
+/**
+ * An owner reference in a claim: parsed and written in full and in lowercase
+ * (`group:team-a` becomes `group:default/team-a`), as relation targets are
+ * stored. A claim without a kind or with an invalid part is rejected, because
+ * it could never match an owner.
+ */
+const ownerClaim = z.string().transform((value, context) => {
+  let ref: { kind: string; namespace: string; name: string };
+  try {
+    ref = parseEntityRef(value);
+  } catch {
+    context.addIssue({
+      code: 'custom',
+      message: `claim '${value}' is not an entity reference with a kind: write <kind>:[<namespace>/]<name> such as group:default/team-a, or use $ownerRefs or $currentUser`,
+    });
+    return z.NEVER;
+  }
+  if (
+    !validator.isValidKind(ref.kind) ||
+    !validator.isValidNamespace(ref.namespace.toLocaleLowerCase('en-US')) ||
+    !validator.isValidEntityName(ref.name)
+  ) {
+    context.addIssue({
+      code: 'custom',
+      message: `claim '${value}' has an invalid kind, namespace or name: kinds are letters and digits, names and namespaces letters, digits, '-', '_' and '.' (such as group:default/team-a)`,
+    });
+    return z.NEVER;
+  }
+  return stringifyEntityRef(ref).toLocaleLowerCase('en-US');
+});
+
 const claimsParams = z
   .object({
     claims: z
-      .array(z.string())
+      .array(ownerClaim)
       .describe('Entity references of owners, such as group:default/team-a; any one matches'),
   })
   .strict();
+
+/** A key such as an annotation name or a dotted field path: not empty, not only spaces. */
+function keyParam(what: string, example: string) {
+  return z
+    .string()
+    .refine((value) => value.trim().length > 0, `${what} is empty: name one, such as ${example}`);
+}
 
 export const isEntityOwner: CatalogPermissionRule<z.infer<typeof claimsParams>> = {
   name: 'IS_ENTITY_OWNER',
@@ -66,7 +113,18 @@ export const isEntityOwner: CatalogPermissionRule<z.infer<typeof claimsParams>> 
 
 const kindsParams = z
   .object({
-    kinds: z.array(z.string()).describe('Entity kinds such as Component or Group; any one matches'),
+    kinds: z
+      .array(
+        z.string().superRefine((value, context) => {
+          if (!validator.isValidKind(value)) {
+            context.addIssue({
+              code: 'custom',
+              message: `kind '${value}' is invalid: use a kind such as Component or Group (letters and digits, starting with a letter)`,
+            });
+          }
+        }),
+      )
+      .describe('Entity kinds such as Component or Group; any one matches'),
   })
   .strict();
 
@@ -85,7 +143,9 @@ export const isEntityKind: CatalogPermissionRule<z.infer<typeof kindsParams>> = 
 
 const annotationParams = z
   .object({
-    annotation: z.string().describe('Name of the annotation, such as backstage.io/techdocs-ref'),
+    annotation: keyParam('annotation', 'backstage.io/techdocs-ref').describe(
+      'Name of the annotation, such as backstage.io/techdocs-ref',
+    ),
     value: z.string().optional().describe('Value the annotation must have'),
   })
   .strict();
@@ -104,7 +164,7 @@ export const hasAnnotation: CatalogPermissionRule<z.infer<typeof annotationParam
 };
 
 const labelParams = z
-  .object({ label: z.string().describe('Name of the label, such as tier') })
+  .object({ label: keyParam('label', 'tier').describe('Name of the label, such as tier') })
   .strict();
 
 export const hasLabel: CatalogPermissionRule<z.infer<typeof labelParams>> = {
@@ -122,7 +182,9 @@ export const hasLabel: CatalogPermissionRule<z.infer<typeof labelParams>> = {
 
 const propertyParams = z
   .object({
-    key: z.string().describe('Dotted path inside the section, such as lifecycle or profile.email'),
+    key: keyParam('key', 'lifecycle or profile.email').describe(
+      'Dotted path inside the section, such as lifecycle or profile.email',
+    ),
     value: z.string().optional().describe('Value the field must have'),
   })
   .strict();
