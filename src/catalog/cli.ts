@@ -27,7 +27,7 @@ export function registerCatalogCommands(program: Command): void {
     )
     .option(
       '--allow <kinds>',
-      'comma-separated kinds to accept, as catalog.rules allows them (default: every kind)',
+      'comma-separated kinds to accept, as catalog.rules allows them (default: every kind but User and Group)',
     )
     .action(async (paths: string[], options: { allow?: string }) => {
       process.exitCode = await runCatalogValidate(paths, options, process.stdout);

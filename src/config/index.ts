@@ -14,6 +14,7 @@ export {
   type CatalogConfig,
   type CatalogLocationConfig,
   type DatabaseConfig,
+  DEFAULT_CATALOG_FILE_MAX_BYTES,
   type DevelopmentUserConfig,
   type ShellNodeConfig,
 } from './schema.js';

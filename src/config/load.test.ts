@@ -238,6 +238,30 @@ test('config rejects an interval beyond a week', () => {
   assert.match(error.details[0]?.message ?? '', /3000000 is invalid: must be at most 604800/);
 });
 
+test('config fills the catalog size limit left out', () => {
+  const folder = writeFiles({
+    'app-config.yaml': `${MINIMAL}\ncatalog:\n  limits:\n    maxFileBytes: 1024\n`,
+  });
+
+  const { config } = loadConfig([path.join(folder, 'app-config.yaml')], { env: {} });
+
+  assert.deepEqual(config.catalog.limits, {
+    maxFileBytes: 1024,
+    maxPlaceholderFileBytes: 5 * 1024 * 1024,
+  });
+});
+
+test('config rejects a catalog size limit of zero bytes', () => {
+  const folder = writeFiles({
+    'app-config.yaml': `${MINIMAL}\ncatalog:\n  limits:\n    maxPlaceholderFileBytes: 0\n`,
+  });
+
+  const error = configFault(() => loadConfig([path.join(folder, 'app-config.yaml')], { env: {} }));
+
+  assert.match(error.details[0]?.path ?? '', /catalog\.limits\.maxPlaceholderFileBytes/);
+  assert.match(error.details[0]?.message ?? '', /0 is invalid: must be at least 1/);
+});
+
 test('config rejects a YAML alias bomb', () => {
   const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
   for (let level = 1; level < 10; level++) {

@@ -111,10 +111,30 @@ const catalogLocationSchema = z
   })
   .strict();
 
+/** Default size limit of a catalog file and of a placeholder file: 5 MiB. */
+export const DEFAULT_CATALOG_FILE_MAX_BYTES = 5 * 1024 * 1024;
+
+/** Largest size limit the config accepts, 256 MiB, far above any real catalog file. */
+const CATALOG_FILE_MAX_BYTES_LIMIT = 256 * 1024 * 1024;
+
+const catalogFileBytes = z.number().int().min(1).max(CATALOG_FILE_MAX_BYTES_LIMIT);
+
 const catalogSchema = z
   .object({
     locations: z.array(catalogLocationSchema).default([]),
+    /**
+     * Kinds any location may store. Unset means every kind but User and
+     * Group, which only locations whose own rules allow them may store.
+     */
     rules: z.array(catalogRuleSchema).optional(),
+    /** Size limits in bytes; a larger file is reported and not read. */
+    limits: z
+      .object({
+        maxFileBytes: catalogFileBytes.default(DEFAULT_CATALOG_FILE_MAX_BYTES),
+        maxPlaceholderFileBytes: catalogFileBytes.default(DEFAULT_CATALOG_FILE_MAX_BYTES),
+      })
+      .strict()
+      .optional(),
     refresh: z
       .object({
         /** 0 turns the interval off; at most a week. */

@@ -5,8 +5,9 @@ import { createLogger } from '../../src/logging.js';
 
 /**
  * Migrates the catalog tables and stores the catalog files through the real
- * ingestion, each file as its own location. Throws when nothing was stored,
- * so a test never runs against an empty catalog by accident.
+ * ingestion, each file as its own location that is trusted with User and
+ * Group entities. Throws when nothing was stored, so a test never runs
+ * against an empty catalog by accident.
  */
 export async function seedCatalogFiles(
   database: DatabaseHandle,
@@ -16,7 +17,11 @@ export async function seedCatalogFiles(
   const ingestion = createCatalogIngestion({
     database,
     config: {
-      locations: files.map((target) => ({ type: 'file' as const, target })),
+      locations: files.map((target) => ({
+        type: 'file' as const,
+        target,
+        rules: [{ allow: ['User', 'Group'] }],
+      })),
       refresh: { intervalSeconds: 0, watch: false },
     },
     logger: createLogger({ level: 'silent' }),

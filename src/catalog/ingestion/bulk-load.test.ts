@@ -31,9 +31,14 @@ function temporaryFolder(): string {
   return folder;
 }
 
+/** Builds a config that trusts the locations with the User and Group entities of the generated organisation and the corpus. */
 function config(targets: readonly string[]): CatalogConfig {
   return {
-    locations: targets.map((target) => ({ type: 'file' as const, target })),
+    locations: targets.map((target) => ({
+      type: 'file' as const,
+      target,
+      rules: [{ allow: ['User', 'Group'] }],
+    })),
     refresh: { intervalSeconds: 0, watch: false },
   };
 }

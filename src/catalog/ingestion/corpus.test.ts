@@ -221,9 +221,11 @@ describeEachDialect('catalog corpus ingestion', (context) => {
     const ingestion = createCatalogIngestion({
       database: context.handle(),
       config: {
+        // As in the setup of the verdicts, whose rules allowed User and Group.
         locations: FILES.map((name) => ({
           type: 'file' as const,
           target: path.join(CATALOG, name),
+          rules: [{ allow: ['User', 'Group'] }],
         })),
         refresh: { intervalSeconds: 0, watch: false },
       },

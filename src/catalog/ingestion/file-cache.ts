@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { FileLines } from './file-lines.js';
 import { ISSUE_CODES } from './issues.js';
+import { kindPolicyKey } from './kind-rules.js';
 import type { LoadedFile } from './location-plan.js';
 import { type PreparedFile, type PrepareOptions, unreadablePreparedFile } from './prepare-file.js';
-import { unreadableFileIssue } from './read-file.js';
+import { FILE_SIZE_SETTING, unreadableFileIssue } from './read-file.js';
+import { readTextFile, type TextFileResult } from './text-file.js';
 
 /** Prepares one file's text; the ingestion runs it inline or on a worker thread. */
 export type Preparer = (
@@ -15,7 +17,7 @@ export type Preparer = (
 
 interface CacheEntry {
   contentHash: string;
-  /** Allowed kinds, origin target, and size, times and inode of each placeholder file. */
+  /** Options of the preparation, and size, times and inode of each placeholder file. */
   dependencyKey: string;
   loaded: LoadedFile;
 }
@@ -29,6 +31,12 @@ interface CacheEntry {
  */
 export class PreparedFileCache {
   readonly #entries = new Map<string, CacheEntry>();
+  readonly #maxFileBytes: number;
+
+  /** `maxFileBytes` limits the size of each catalog file read. */
+  constructor(maxFileBytes: number) {
+    this.#maxFileBytes = maxFileBytes;
+  }
 
   /**
    * Reads the files of one location refresh and starts preparing those that
@@ -41,25 +49,21 @@ export class PreparedFileCache {
     choosePreparer: (changedBytes: number) => Preparer,
   ): Promise<Array<Promise<LoadedFile>>> {
     const optionsKey = [
-      options.allowedKinds ? [...options.allowedKinds].sort().join(',') : '*',
-      options.originTarget,
+      kindPolicyKey(options.kindPolicy),
+      options.scope.configTarget,
+      options.scope.folder,
+      options.maxPlaceholderFileBytes ?? '',
     ].join('\u0000');
-    const texts = await Promise.all(
-      files.map((file) =>
-        readFile(file, 'utf8').then(
-          (text) => ({ text }),
-          (error: unknown) => ({ error }),
-        ),
-      ),
-    );
+    const limit = { maxBytes: this.#maxFileBytes, setting: FILE_SIZE_SETTING };
+    const texts = await Promise.all(files.map((file) => readTextFile(file, limit)));
 
     const loads: Array<Promise<LoadedFile> | undefined> = [];
     const changed: Array<{ index: number; file: string; text: string; contentHash: string }> = [];
     for (const [index, file] of files.entries()) {
-      const read = texts[index] as { text: string } | { error: unknown };
-      if ('error' in read) {
+      const read = texts[index] as TextFileResult;
+      if (!read.ok) {
         this.#entries.delete(file);
-        const prepared = unreadablePreparedFile(file, unreadableFileIssue(file, read.error));
+        const prepared = unreadablePreparedFile(file, unreadableFileIssue(file, read.fault));
         loads.push(Promise.resolve({ prepared, lines: new FileLines('') }));
         continue;
       }

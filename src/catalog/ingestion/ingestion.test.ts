@@ -53,6 +53,18 @@ function config(targets: string[], extra: Partial<CatalogConfig> = {}): CatalogC
   };
 }
 
+/** Builds a config whose locations are trusted with User and Group entities. */
+function trustedConfig(targets: string[]): CatalogConfig {
+  return {
+    locations: targets.map((target) => ({
+      type: 'file' as const,
+      target,
+      rules: [{ allow: ['User', 'Group'] }],
+    })),
+    refresh: { intervalSeconds: 0, watch: false },
+  };
+}
+
 describeEachDialect('catalog ingestion', (context: DialectContext) => {
   const ingestions: CatalogIngestion[] = [];
   const folders: string[] = [];
@@ -106,7 +118,7 @@ describeEachDialect('catalog ingestion', (context: DialectContext) => {
   });
 
   test('stores relations of every kind in both directions', async () => {
-    await (await start(config([ALL_KINDS]))).refreshAll();
+    await (await start(trustedConfig([ALL_KINDS]))).refreshAll();
     const sources = parseAllDocuments(readFileSync(ALL_KINDS, 'utf8')).map(
       (document) => document.toJS() as RelationSource,
     );
@@ -533,7 +545,7 @@ metadata: { name: user-a }
 spec: { memberOf: [team-x] }
 `,
     });
-    await (await start(config([path.join(folder, 'org.yaml')]))).refreshAll();
+    await (await start(trustedConfig([path.join(folder, 'org.yaml')]))).refreshAll();
     const rows = await db()
       .selectFrom('catalog_relations')
       .select(['source_ref', 'type', 'target_ref'])
@@ -569,7 +581,7 @@ metadata: { name: loop-1 }
 spec: { type: team, parent: loop-0, children: [] }
 `,
     });
-    const ingestion = await start(config([path.join(folder, 'org.yaml')]));
+    const ingestion = await start(trustedConfig([path.join(folder, 'org.yaml')]));
     await ingestion.refreshAll();
 
     const rows = await db()

@@ -3,8 +3,12 @@
  * names the kind of fault; the message names the value and the fix.
  */
 export const ISSUE_CODES = {
-  /** The file could not be read at all (permissions, a folder, an I/O error). */
+  /** The file could not be read at all (permissions, not a regular file, an I/O error). */
   fileUnreadable: 'file-unreadable',
+  /** The file is larger than `catalog.limits.maxFileBytes`. */
+  fileTooLarge: 'file-too-large',
+  /** The file is not UTF-8, such as UTF-16 or Latin-1. */
+  fileEncodingInvalid: 'file-encoding-invalid',
   /** The file is not valid YAML; no document of it was read. */
   yamlInvalid: 'yaml-invalid',
   /** A YAML document is a list or a scalar instead of a mapping. */
@@ -33,6 +37,8 @@ export const ISSUE_CODES = {
   locationEmpty: 'location-empty',
   /** A location target is a URL or of a type this catalog does not read. */
   locationUnsupported: 'location-unsupported',
+  /** A location target, or a file it lists, lies outside the folder of its config location. */
+  locationOutsideFolder: 'location-outside-folder',
   /** A Location entity points back at the location that read it or at one of its ancestors. */
   locationCycle: 'location-cycle',
   /** Another location already registered the same target. */

@@ -4,29 +4,56 @@ export interface KindRule {
 }
 
 /**
- * Returns the kinds a location may store, lowercased, or undefined when every
- * kind is allowed. As in Backstage, a kind is allowed when any rule that applies
- * allows it: the global rules and the rules of the config location that the
- * entity was reached from. Without any rule, every kind is allowed, because
- * the catalog accepts kinds it does not know.
+ * The kinds that one config location and every location below it may store,
+ * as plain data that can be sent to a worker thread.
  */
-export function allowedKinds(
+export interface KindPolicy {
+  /** Lowercase kinds that a global rule or a rule of the config location allows. */
+  allowed: readonly string[];
+  /** True when `catalog.rules` is unset, which allows every kind but User and Group as well. */
+  allowsUnlisted: boolean;
+}
+
+/**
+ * Kinds that only a rule may allow, because group membership decides
+ * ownership and roles. Anyone who could write a User or Group entity could
+ * make themselves an owner or an admin.
+ */
+export const TRUSTED_ONLY_KINDS: ReadonlySet<string> = new Set(['user', 'group']);
+
+/** The policy of a location without rules while `catalog.rules` is unset. */
+export const DEFAULT_KIND_POLICY: KindPolicy = { allowed: [], allowsUnlisted: true };
+
+/**
+ * Builds the policy of a config location. As in Backstage, a kind is allowed
+ * when any rule that applies allows it: a global rule or a rule of the config
+ * location that the entity was reached from. When `catalog.rules` is unset,
+ * every kind is allowed too, because the catalog accepts kinds it does not
+ * know, except User and Group, which need an explicit rule.
+ */
+export function createKindPolicy(
   globalRules: readonly KindRule[] | undefined,
   locationRules: readonly KindRule[] | undefined,
-): ReadonlySet<string> | undefined {
-  if (globalRules === undefined && locationRules === undefined) {
-    return undefined;
-  }
+): KindPolicy {
   const kinds = new Set<string>();
   for (const rule of [...(globalRules ?? []), ...(locationRules ?? [])]) {
     for (const kind of rule.allow) {
       kinds.add(kind.toLowerCase());
     }
   }
-  return kinds;
+  return { allowed: [...kinds].sort(), allowsUnlisted: globalRules === undefined };
 }
 
 /** Compares without case, as Backstage's rules enforcer does. */
-export function isKindAllowed(kind: string, allowed: ReadonlySet<string> | undefined): boolean {
-  return allowed === undefined || allowed.has(kind.toLowerCase());
+export function isKindAllowed(kind: string, policy: KindPolicy): boolean {
+  const lower = kind.toLowerCase();
+  if (policy.allowed.includes(lower)) {
+    return true;
+  }
+  return policy.allowsUnlisted && !TRUSTED_ONLY_KINDS.has(lower);
+}
+
+/** Builds a stable key of the policy, for caches. */
+export function kindPolicyKey(policy: KindPolicy): string {
+  return `${policy.allowsUnlisted ? '*' : ''}${policy.allowed.join(',')}`;
 }

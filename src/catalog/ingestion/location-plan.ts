@@ -57,7 +57,10 @@ export interface PlannedEntity {
  * order. The first definition of a reference wins: within the location in
  * file and document order, and across locations the one that already stores
  * it. Unchanged entities keep their rows; changed ones keep their uid and
- * creation time.
+ * creation time. An entity stored from a file that could not be read or
+ * parsed this time, and that no other file of the location defines now, is
+ * held: it keeps its rows, so no other location can take its reference over
+ * a passing fault.
  */
 export class EntityPlanner {
   /** Every entity to store, in file and document order. */
@@ -68,6 +71,7 @@ export class EntityPlanner {
   readonly #now: string;
   readonly #existing: ReadonlyMap<string, ExistingEntity>;
   readonly #firstSeen = new Map<string, { file: string; docIndex: number }>();
+  readonly #failedFiles = new Set<string>();
 
   constructor(input: {
     location: LocationRecord;
@@ -127,10 +131,37 @@ export class EntityPlanner {
     return planned;
   }
 
-  /** Returns the references the location stored before and stores no more, once every file is planned. */
-  removedRefs(): string[] {
-    const storedRefs = new Set(this.stored.map((entity) => entity.entity.ref));
-    return [...this.#existing.keys()].filter((ref) => !storedRefs.has(ref));
+  /** Marks a file of the location that could not be read or parsed this time. */
+  addFailedFile(file: string): void {
+    this.#failedFiles.add(file);
+  }
+
+  /**
+   * Returns, once every file is planned, the references the location stored
+   * before and stores no more: those to delete, and those held because their
+   * file failed.
+   */
+  unstoredRefs(): { removed: string[]; held: string[] } {
+    const removed: string[] = [];
+    const held: string[] = [];
+    if (this.#existing.size === 0) {
+      return { removed, held };
+    }
+    const storedRefs = new Set<string>();
+    for (const entity of this.stored) {
+      storedRefs.add(entity.entity.ref);
+    }
+    for (const [ref, row] of this.#existing) {
+      if (storedRefs.has(ref)) {
+        continue;
+      }
+      if (this.#failedFiles.has(row.file)) {
+        held.push(ref);
+      } else {
+        removed.push(ref);
+      }
+    }
+    return { removed, held };
   }
 
   #conflict(loaded: LoadedFile, entity: PreparedEntity, message: string): void {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { formatField, ISSUE_CODES, type IssueCode } from './issues.js';
+import { describeTargetOutside, type TargetScope } from './target-scope.js';
 
 /** A file or glob that a Location entity declares, resolved to an absolute path. */
 export interface LocationTarget {
@@ -26,12 +27,14 @@ const URL_PATTERN = /^[a-z][a-z0-9+.-]*:\/\//i;
  * Resolves the targets of a valid Location entity read from `file`. Relative
  * targets, with or without a leading `./`, resolve against the folder of that
  * file, also when the Location sets `type: url`, because a relative URL
- * resolves against the file's own location. Absolute URLs and location types
- * other than file and url are faults on their target.
+ * resolves against the file's own location. Absolute URLs, location types
+ * other than file and url, and targets outside the folder of `scope` are
+ * faults on their target.
  */
 export function resolveLocationTargets(
   spec: { type?: unknown; target?: unknown; targets?: unknown; presence?: unknown },
   file: string,
+  scope?: TargetScope,
 ): { targets: LocationTarget[]; faults: LocationTargetFault[] } {
   const targets: LocationTarget[] = [];
   const faults: LocationTargetFault[] = [];
@@ -68,7 +71,15 @@ export function resolveLocationTargets(
       });
       continue;
     }
-    targets.push({ target: path.resolve(folder, value), path: at, optional });
+    const target = path.resolve(folder, value);
+    const outside = scope
+      ? describeTargetOutside(target, scope, `${formatField(at)} '${value}'`)
+      : undefined;
+    if (outside) {
+      faults.push({ code: ISSUE_CODES.locationOutsideFolder, path: at, message: outside });
+      continue;
+    }
+    targets.push({ target, path: at, optional });
   }
   return { targets, faults };
 }

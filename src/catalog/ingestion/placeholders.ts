@@ -1,7 +1,10 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import { formatField } from './issues.js';
+import { readTextFileSync, type SizeLimit } from './text-file.js';
+import { convertDocument } from './yaml-documents.js';
+import { describeYamlError } from './yaml-faults.js';
 
 /** A placeholder that could not be resolved, at the path of its `$text`/`$json`/`$yaml` mapping. */
 export interface PlaceholderFault {
@@ -11,28 +14,55 @@ export interface PlaceholderFault {
 
 type Resolver = (text: string, source: string) => unknown;
 
+// Faults quote no content of the file read, only positions in it.
 const RESOLVERS: Readonly<Record<string, Resolver>> = {
   text: (text) => text,
   json: (text, source) => {
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
-      throw new Error(`${source} is not valid JSON: ${(error as Error).message}`);
+      throw new Error(`${source} is not valid JSON${jsonErrorPosition(text, error)}`);
     }
   },
   yaml: (text, source) => {
-    const documents = parseAllDocuments(text).filter((document) => document.contents !== null);
+    const lineCounter = new LineCounter();
+    const documents = parseAllDocuments(text, { lineCounter }).filter(
+      (document) => document.contents !== null,
+    );
     if (documents.length !== 1) {
       throw new Error(`${source} must hold exactly one YAML document, found ${documents.length}`);
     }
     const [document] = documents as [(typeof documents)[number]];
     const [error] = document.errors;
     if (error) {
-      throw new Error(`${source} is not valid YAML: ${error.message.split('\n')[0]}`);
+      const position = lineCounter.linePos(error.pos[0]);
+      throw new Error(
+        `${source} is not valid YAML (line ${position.line}, column ${position.col}): ${describeYamlError(error.code)}`,
+      );
     }
-    return document.toJS({ maxAliasCount: 100 }) as unknown;
+    const converted = convertDocument(document);
+    if (!converted.ok) {
+      throw new Error(`${source} could not be read as YAML: ${converted.message}`);
+    }
+    return converted.value;
   },
 };
+
+/**
+ * Returns the line and column of a JSON syntax error for a message, from the
+ * offset that V8 puts in some of its messages, or nothing when it gives none.
+ */
+function jsonErrorPosition(text: string, error: unknown): string {
+  const match = /at position (\d+)/.exec((error as Error).message);
+  if (!match) {
+    return '';
+  }
+  const offset = Number(match[1]);
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return ` (line ${line}, column ${column})`;
+}
 
 /**
  * Replaces `$text`, `$json` and `$yaml` placeholders (a mapping with exactly
@@ -45,6 +75,7 @@ const RESOLVERS: Readonly<Record<string, Resolver>> = {
 export function resolvePlaceholders(
   entity: Record<string, unknown>,
   entityFile: string,
+  limit: SizeLimit,
 ): { entity: Record<string, unknown>; faults: PlaceholderFault[]; files: string[] } {
   const faults: PlaceholderFault[] = [];
   const files: string[] = [];
@@ -76,7 +107,12 @@ export function resolvePlaceholders(
     try {
       const file = placeholderFile(key, target, folder);
       files.push(file);
-      return resolver(readFileSync(file, 'utf8'), `${key} file '${String(target)}'`);
+      const source = `${key} file '${String(target)}'`;
+      const read = readTextFileSync(file, limit);
+      if (!read.ok) {
+        throw new Error(`${source} ${read.fault.reason}`);
+      }
+      return resolver(read.text, source);
     } catch (error) {
       faults.push({
         path: at,

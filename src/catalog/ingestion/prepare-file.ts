@@ -1,9 +1,11 @@
 import { hash } from 'node:crypto';
 import { serializeEntity } from './entity-json.js';
 import type { CatalogIssue } from './issues.js';
+import type { KindPolicy } from './kind-rules.js';
 import type { LocationTarget } from './location-targets.js';
 import { type ReadEntity, type ReadFileOptions, readCatalogText } from './read-file.js';
 import { buildSearchRowsBeforeUid } from './search.js';
+import type { TargetScope } from './target-scope.js';
 
 export const ANNOTATION_LOCATION = 'backstage.io/managed-by-location';
 export const ANNOTATION_ORIGIN_LOCATION = 'backstage.io/managed-by-origin-location';
@@ -47,11 +49,14 @@ export interface PreparedFile {
   rejected: number;
   /** Files read for `$text`, `$json` and `$yaml` placeholders. */
   dependencies: string[];
+  /** True when the file could not be read or parsed; the entities stored from it before are kept. */
+  failed: boolean;
 }
 
 export interface PrepareOptions extends ReadFileOptions {
-  /** Target of the config location the file was reached from, for the origin annotation. */
-  originTarget: string;
+  /** The tree of the config location the file was reached from; its target goes into the origin annotation. */
+  scope: TargetScope;
+  kindPolicy: KindPolicy;
 }
 
 /** Reads, validates and prepares the text of a catalog file; bad content becomes issues. */
@@ -63,16 +68,17 @@ export async function prepareCatalogText(
   const result = await readCatalogText(file, text, options);
   return {
     file,
-    entities: result.entities.map((read) => prepareEntity(read, file, options.originTarget)),
+    entities: result.entities.map((read) => prepareEntity(read, file, options.scope.configTarget)),
     issues: result.issues,
     rejected: result.rejected,
     dependencies: result.dependencies,
+    failed: result.failed,
   };
 }
 
 /** Creates the prepared form of a file that could not be read: no entity, one fault. */
 export function unreadablePreparedFile(file: string, issue: CatalogIssue): PreparedFile {
-  return { file, entities: [], issues: [issue], rejected: 0, dependencies: [] };
+  return { file, entities: [], issues: [issue], rejected: 0, dependencies: [], failed: true };
 }
 
 function prepareEntity(read: ReadEntity, file: string, originTarget: string): PreparedEntity {

@@ -7,9 +7,8 @@ export interface PrepareJob {
   id: number;
   file: string;
   text: string;
-  /** Lowercase kinds that may be stored, or null for every kind. */
-  allowedKinds: string[] | null;
-  originTarget: string;
+  /** Plain data only, so the structured clone to the worker keeps every field. */
+  options: PrepareOptions;
 }
 
 export type PrepareReply = { id: number; prepared: PreparedFile } | { id: number; error: string };
@@ -83,13 +82,7 @@ export class PreparePool {
     }
     const id = this.#nextId;
     this.#nextId += 1;
-    const job: PrepareJob = {
-      id,
-      file,
-      text,
-      allowedKinds: options.allowedKinds ? [...options.allowedKinds] : null,
-      originTarget: options.originTarget,
-    };
+    const job: PrepareJob = { id, file, text, options };
     return new Promise<PreparedFile>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       (this.#workers[id % this.#workers.length] as Worker).postMessage(job);

@@ -14,10 +14,7 @@ if (!port) {
 port.on('message', async (job: PrepareJob) => {
   let reply: PrepareReply;
   try {
-    const prepared = await prepareCatalogText(job.file, job.text, {
-      allowedKinds: job.allowedKinds === null ? undefined : new Set(job.allowedKinds),
-      originTarget: job.originTarget,
-    });
+    const prepared = await prepareCatalogText(job.file, job.text, job.options);
     reply = { id: job.id, prepared };
   } catch (error) {
     reply = { id: job.id, error: error instanceof Error ? error.message : String(error) };

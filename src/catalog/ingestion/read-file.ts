@@ -1,12 +1,20 @@
-import { readFile } from 'node:fs/promises';
 import { type Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { DEFAULT_CATALOG_FILE_MAX_BYTES } from '../../config/index.js';
 import { type DerivedRelation, deriveRelations } from '../relations.js';
 import { validateEntity } from './entity-validation.js';
 import { type CatalogIssue, formatField, ISSUE_CODES, type IssueCode } from './issues.js';
-import { isKindAllowed } from './kind-rules.js';
+import {
+  DEFAULT_KIND_POLICY,
+  isKindAllowed,
+  type KindPolicy,
+  TRUSTED_ONLY_KINDS,
+} from './kind-rules.js';
 import { type LocationTarget, resolveLocationTargets } from './location-targets.js';
+import { findNulCharacter, mayContainNul } from './nul-characters.js';
 import { resolvePlaceholders } from './placeholders.js';
 import { findSearchKeyCaseConflicts } from './search.js';
+import type { TargetScope } from './target-scope.js';
+import { readTextFile, type TextFileFault } from './text-file.js';
 import { describeYamlValue, parseYamlDocuments, type YamlDocument } from './yaml-documents.js';
 
 /**
@@ -41,42 +49,63 @@ export interface FileReadResult {
   rejected: number;
   /** Files read for `$text`, `$json` and `$yaml` placeholders. */
   dependencies: string[];
+  /**
+   * True when the file itself could not be read or parsed, so none of its
+   * documents was read. The entities stored from it before are kept.
+   */
+  failed: boolean;
 }
 
 export interface ReadFileOptions {
-  /** Lowercase kinds that may be stored, or undefined for every kind. */
-  allowedKinds?: ReadonlySet<string> | undefined;
+  /** Kinds that may be stored; every kind but User and Group when unset. */
+  kindPolicy?: KindPolicy | undefined;
+  /** The config location's tree the file belongs to, whose folder Location targets must stay in. */
+  scope?: TargetScope | undefined;
+  /** Size limit of each file a placeholder reads, in bytes; 5 MiB when unset. */
+  maxPlaceholderFileBytes?: number | undefined;
 }
+
+/** Settings that name each size limit in messages. */
+export const FILE_SIZE_SETTING = 'catalog.limits.maxFileBytes';
+export const PLACEHOLDER_SIZE_SETTING = 'catalog.limits.maxPlaceholderFileBytes';
+
+/** Sentence appended to the fault of a file that was not read, on what happens to its entities. */
+const KEPT_ENTITIES =
+  'No entity of this file was read; the catalog keeps the entities it stored from the file before until the file is fixed';
 
 /** Reads, parses and validates one catalog file. Bad content becomes issues in the result. */
 export async function readCatalogFile(
   file: string,
-  options: ReadFileOptions = {},
+  options: ReadFileOptions & { maxFileBytes?: number } = {},
 ): Promise<FileReadResult> {
-  const result: FileReadResult = { file, entities: [], issues: [], rejected: 0, dependencies: [] };
-
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    result.issues.push(unreadableFileIssue(file, error));
-    return result;
+  const read = await readTextFile(file, {
+    maxBytes: options.maxFileBytes ?? DEFAULT_CATALOG_FILE_MAX_BYTES,
+    setting: FILE_SIZE_SETTING,
+  });
+  if (!read.ok) {
+    return {
+      file,
+      entities: [],
+      issues: [unreadableFileIssue(file, read.fault)],
+      rejected: 0,
+      dependencies: [],
+      failed: true,
+    };
   }
-
-  return await readCatalogText(file, text, options);
+  return await readCatalogText(file, read.text, options);
 }
 
-/** The fault of a catalog file that could not be read. */
-export function unreadableFileIssue(file: string, error: unknown): CatalogIssue {
-  const code = (error as NodeJS.ErrnoException).code;
+/** Creates the fault of a catalog file that could not be read. */
+export function unreadableFileIssue(file: string, fault: TextFileFault): CatalogIssue {
+  const fix =
+    fault.code === ISSUE_CODES.locationNotFound
+      ? ': create it or remove the target that names it'
+      : '';
   return {
     severity: 'error',
-    code: code === 'ENOENT' ? ISSUE_CODES.locationNotFound : ISSUE_CODES.fileUnreadable,
+    code: fault.code,
     file,
-    message:
-      code === 'ENOENT'
-        ? `file ${file} does not exist: create it or remove the target that names it`
-        : `file ${file} could not be read: ${(error as Error).message}`,
+    message: `file ${file} ${fault.reason}${fix}. ${KEPT_ENTITIES}`,
   };
 }
 
@@ -86,25 +115,34 @@ export async function readCatalogText(
   text: string,
   options: ReadFileOptions = {},
 ): Promise<FileReadResult> {
-  const result: FileReadResult = { file, entities: [], issues: [], rejected: 0, dependencies: [] };
+  const result: FileReadResult = {
+    file,
+    entities: [],
+    issues: [],
+    rejected: 0,
+    dependencies: [],
+    failed: false,
+  };
   const parsed = parseYamlDocuments(text);
   if (!parsed.ok) {
+    result.failed = true;
     result.issues.push({
       severity: 'error',
       code: ISSUE_CODES.yamlInvalid,
       file,
       line: parsed.line,
-      message: `the file is not valid YAML (line ${parsed.line}, column ${parsed.column}): ${parsed.message}. No entity of this file was read; fix the syntax, or if this is a template skeleton, keep it out of catalog locations`,
+      message: `the file is not valid YAML (line ${parsed.line}, column ${parsed.column}): ${parsed.message}. ${KEPT_ENTITIES}; fix it, or if this is a template skeleton, keep it out of catalog locations`,
     });
     return result;
   }
 
+  const context: DocumentContext = { file, options, mayContainNul: mayContainNul(text) };
   for (const document of parsed.documents) {
     if (document.value === null) {
       // An empty document, such as after a trailing `---`; Backstage skips it too.
       continue;
     }
-    const entity = await readDocument(file, document, options, result);
+    const entity = await readDocument(context, document, result);
     if (entity) {
       result.entities.push(entity);
     } else {
@@ -114,12 +152,20 @@ export async function readCatalogText(
   return result;
 }
 
+/** Settings that every document of one file is read with. */
+interface DocumentContext {
+  file: string;
+  options: ReadFileOptions;
+  /** Whether the text has a NUL character or an escape that makes one. */
+  mayContainNul: boolean;
+}
+
 async function readDocument(
-  file: string,
+  context: DocumentContext,
   document: YamlDocument,
-  options: ReadFileOptions,
   result: FileReadResult,
 ): Promise<ReadEntity | undefined> {
+  const { file, options } = context;
   const where = { file, docIndex: document.index };
   const value = document.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -130,6 +176,14 @@ async function readDocument(
       line: document.line,
       message: `document ${document.index} is ${describeYamlValue(value)}, not a mapping: an entity is a mapping with apiVersion, kind, metadata and spec`,
     });
+    return undefined;
+  }
+
+  // Checked before anything quotes a value of the document into a fault,
+  // because PostgreSQL rejects the character in every text column.
+  const nulPath = context.mayContainNul ? findNulCharacter(value) : undefined;
+  if (nulPath) {
+    result.issues.push(nulIssue(where, nulPath, document.lineOf(nulPath)));
     return undefined;
   }
 
@@ -151,23 +205,33 @@ async function readDocument(
   });
 
   const kind = input.kind;
-  if (typeof kind === 'string' && !isKindAllowed(kind, options.allowedKinds)) {
-    const allowed = [...(options.allowedKinds ?? [])].join(', ');
+  const kindPolicy = options.kindPolicy ?? DEFAULT_KIND_POLICY;
+  if (typeof kind === 'string' && !isKindAllowed(kind, kindPolicy)) {
     result.issues.push(
       issue(
         ISSUE_CODES.kindNotAllowed,
         ['kind'],
-        `kind '${kind}' is not allowed from this location (allowed: ${allowed || 'none'}): add it to catalog.rules or to the rules of the location in the config`,
+        kindNotAllowedMessage(kind, file, kindPolicy, options.scope),
       ),
     );
     return undefined;
   }
 
   const errors: CatalogIssue[] = [];
-  const placeholders = resolvePlaceholders(input, file);
+  const placeholders = resolvePlaceholders(input, file, {
+    maxBytes: options.maxPlaceholderFileBytes ?? DEFAULT_CATALOG_FILE_MAX_BYTES,
+    setting: PLACEHOLDER_SIZE_SETTING,
+  });
   result.dependencies.push(...placeholders.files);
   for (const fault of placeholders.faults) {
     errors.push(issue(ISSUE_CODES.placeholderFailed, fault.path, fault.message));
+  }
+
+  const placedNul =
+    placeholders.files.length > 0 ? findNulCharacter(placeholders.entity) : undefined;
+  if (placedNul) {
+    result.issues.push(nulIssue(where, placedNul, document.lineOf(placedNul), entityRef));
+    return undefined;
   }
 
   const validation = await validateEntity(placeholders.entity);
@@ -220,7 +284,11 @@ async function readDocument(
 
   const targets: LocationTarget[] = [];
   if (entity.kind === 'Location') {
-    const resolved = resolveLocationTargets((entity.spec ?? {}) as Record<string, unknown>, file);
+    const resolved = resolveLocationTargets(
+      (entity.spec ?? {}) as Record<string, unknown>,
+      file,
+      options.scope,
+    );
     targets.push(...resolved.targets);
     for (const fault of resolved.faults) {
       kept.push(issue(fault.code, fault.path, fault.message));
@@ -238,6 +306,44 @@ async function readDocument(
     targets,
     issues: kept,
     lineOf: (path) => document.lineOf(path),
+  };
+}
+
+/**
+ * Explains a kind that the rules do not allow and how to allow it. User and
+ * Group get their own reason, because their default is the design rule that
+ * only trusted locations define who is in which group.
+ */
+function kindNotAllowedMessage(
+  kind: string,
+  file: string,
+  policy: KindPolicy,
+  scope: TargetScope | undefined,
+): string {
+  const location = scope ? `config location ${scope.configTarget}` : 'the config location';
+  if (policy.allowsUnlisted && TRUSTED_ONLY_KINDS.has(kind.toLowerCase())) {
+    return `kind '${kind}' is not allowed in ${file}: User and Group entities are read only from locations an administrator trusts, because group membership grants ownership and roles. Add \`rules: [{ allow: [User, Group] }]\` to ${location} in app-config, or provision users and groups through the identity provider`;
+  }
+  const allowed = policy.allowed.join(', ') || 'none';
+  return `kind '${kind}' is not allowed in ${file} by the rules of ${location} (allowed: ${allowed}): add it to catalog.rules or to the rules of that location in app-config`;
+}
+
+/** Creates the fault of a document with a NUL character, at the path that contains it. */
+function nulIssue(
+  where: { file: string; docIndex: number },
+  path: ReadonlyArray<string | number>,
+  line: number,
+  entityRef?: string,
+): CatalogIssue {
+  const field = formatField(path);
+  return {
+    ...where,
+    severity: 'error',
+    code: ISSUE_CODES.entityInvalid,
+    line,
+    ...(entityRef ? { entityRef } : {}),
+    ...(path.length > 0 ? { field } : {}),
+    message: `${path.length > 0 ? field : 'a top-level key'} contains a NUL character (U+0000), which the catalog cannot store: remove the character, or the escape (\\0, \\x00, \\u0000) that produces it`,
   };
 }
 

@@ -1,29 +1,32 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { CatalogConfig } from '../../config/index.js';
+import { type CatalogConfig, DEFAULT_CATALOG_FILE_MAX_BYTES } from '../../config/index.js';
 import type { RefreshSummary } from '../catalog.js';
 import { PreparedFileCache, type Preparer } from './file-cache.js';
 import { type CatalogIssue, ISSUE_CODES } from './issues.js';
-import { allowedKinds } from './kind-rules.js';
+import { createKindPolicy, type KindPolicy } from './kind-rules.js';
 import type { LocationRecord } from './location-plan.js';
 import { prepareCatalogText } from './prepare-file.js';
 import { PreparePool } from './prepare-pool.js';
+import { RefreshPass } from './refresh-pass.js';
 import type { IngestionStore } from './store.js';
-import { resolveTargetFiles, watchRootOf } from './target-files.js';
+import { resolveTargetFiles } from './target-files.js';
+import { createTargetScope, type TargetScope, watchRootOf } from './target-scope.js';
 import { FolderWatcher, type WatchRequest } from './watch.js';
 import { type LocationRefreshOutcome, writeLocationRefresh } from './write-refresh.js';
 
 /** Settings a location inherits from the config location it was reached from. */
 interface LocationContext {
-  originTarget: string;
-  allowedKinds: ReadonlySet<string> | undefined;
+  /** The config location's tree, whose folder every file of the location must stay in. */
+  scope: TargetScope;
+  kindPolicy: KindPolicy;
   /** Parents of the location, nearest first. */
   ancestors: LocationRecord[];
   /** Whether the Location entity that declared it sets `presence: optional`. */
   optional: boolean;
 }
 
-/** Passes of re-refreshing locations whose denied references became free. */
+/** Rounds of re-refreshing locations whose denied references became free. */
 const MAX_RETRY_PASSES = 3;
 
 /**
@@ -45,7 +48,8 @@ export class IngestionRunner {
   readonly #store: IngestionStore;
   readonly #config: CatalogConfig;
   readonly #logger: Logger;
-  readonly #cache = new PreparedFileCache();
+  readonly #cache: PreparedFileCache;
+  readonly #maxPlaceholderFileBytes: number;
   readonly #workerMinChangedChars: number;
   /** Worker threads of the refresh under way, started on its first large location. */
   #pool: PreparePool | undefined;
@@ -68,6 +72,11 @@ export class IngestionRunner {
     this.#store = store;
     this.#config = config;
     this.#logger = logger;
+    this.#cache = new PreparedFileCache(
+      config.limits?.maxFileBytes ?? DEFAULT_CATALOG_FILE_MAX_BYTES,
+    );
+    this.#maxPlaceholderFileBytes =
+      config.limits?.maxPlaceholderFileBytes ?? DEFAULT_CATALOG_FILE_MAX_BYTES;
     this.#workerMinChangedChars = options.workerMinChangedChars ?? WORKER_MIN_CHANGED_CHARS;
   }
 
@@ -173,11 +182,13 @@ export class IngestionRunner {
     const targets = this.#config.locations.map((location) => location.target);
     const roots = await this.#store.syncConfigLocations(targets, now);
 
+    const pass = new RefreshPass();
     const retry = new Set<string>();
     for (const root of roots) {
-      await this.#refreshSubtree(root, this.#rootContext(root), retry);
+      await this.#refreshSubtree(root, this.#rootContext(root), retry, pass);
     }
-    await this.#retry(retry);
+    await this.#retry(retry, pass);
+    await this.#finishPass(pass);
     await this.#forgetRemovedLocations();
 
     const counts = await this.#store.counts();
@@ -190,6 +201,7 @@ export class IngestionRunner {
   }
 
   async #refreshLocations(requested: ReadonlySet<string>): Promise<void> {
+    const pass = new RefreshPass();
     const retry = new Set<string>();
     for (const id of requested) {
       const location = await this.#store.loadLocation(id);
@@ -200,20 +212,38 @@ export class IngestionRunner {
       if (context.ancestors.some((ancestor) => requested.has(ancestor.id))) {
         continue;
       }
-      await this.#refreshSubtree(location, context, retry);
+      await this.#refreshSubtree(location, context, retry, pass);
     }
-    await this.#retry(retry);
+    await this.#retry(retry, pass);
+    await this.#finishPass(pass);
     await this.#forgetRemovedLocations();
   }
 
-  async #retry(retry: Set<string>): Promise<void> {
-    for (let pass = 0; pass < MAX_RETRY_PASSES && retry.size > 0; pass++) {
+  /** Stores the derived warnings of a pass; a failure leaves those of the previous pass. */
+  async #finishPass(pass: RefreshPass): Promise<void> {
+    if (pass.isEmpty) {
+      return;
+    }
+    try {
+      const now = new Date().toISOString();
+      const dangling = await this.#store.transaction(
+        (transaction) => pass.finish(transaction, now),
+        { loadsEntities: false },
+      );
+      this.#logger.info({ danglingReferences: dangling }, 'catalog derived warnings stored');
+    } catch (error) {
+      this.#logger.error({ err: error }, 'catalog derived warnings could not be stored');
+    }
+  }
+
+  async #retry(retry: Set<string>, pass: RefreshPass): Promise<void> {
+    for (let round = 0; round < MAX_RETRY_PASSES && retry.size > 0; round++) {
       const ids = [...retry];
       retry.clear();
       for (const id of ids) {
         const location = await this.#store.loadLocation(id);
         if (location) {
-          await this.#refreshSubtree(location, await this.#contextOf(location), retry);
+          await this.#refreshSubtree(location, await this.#contextOf(location), retry, pass);
         }
       }
     }
@@ -223,11 +253,13 @@ export class IngestionRunner {
     location: LocationRecord,
     context: LocationContext,
     retry: Set<string>,
+    pass: RefreshPass,
   ): Promise<void> {
     const outcome = await this.#refreshOne(location, context);
     if (!outcome) {
       return;
     }
+    pass.record(location.id, outcome.derived);
     for (const id of outcome.retry) {
       retry.add(id);
     }
@@ -237,11 +269,8 @@ export class IngestionRunner {
       if (ancestors.some((ancestor) => ancestor.id === child.location.id)) {
         continue;
       }
-      await this.#refreshSubtree(
-        child.location,
-        { ...context, ancestors, optional: child.optional },
-        retry,
-      );
+      const optional = child.optional ?? this.#optional.get(child.location.id) ?? false;
+      await this.#refreshSubtree(child.location, { ...context, ancestors, optional }, retry, pass);
     }
   }
 
@@ -250,7 +279,10 @@ export class IngestionRunner {
     context: LocationContext,
   ): Promise<LocationRefreshOutcome | undefined> {
     try {
-      const resolved = await resolveTargetFiles(location.target, { optional: context.optional });
+      const resolved = await resolveTargetFiles(location.target, {
+        optional: context.optional,
+        scope: context.scope,
+      });
       // A target of a Location entity is reported on that entity, so readers find who declared it.
       const declaredBy = location.parentEntityRef;
       const targetIssues: CatalogIssue[] = resolved.issues.map((issue) =>
@@ -280,7 +312,11 @@ export class IngestionRunner {
 
       const loads = await this.#cache.load(
         files,
-        { allowedKinds: context.allowedKinds, originTarget: context.originTarget },
+        {
+          kindPolicy: context.kindPolicy,
+          scope: context.scope,
+          maxPlaceholderFileBytes: this.#maxPlaceholderFileBytes,
+        },
         (changedChars) => this.#preparerFor(location, changedChars),
       );
       // Each load is awaited in turn while earlier files are written; should
@@ -295,7 +331,13 @@ export class IngestionRunner {
       let outcome: LocationRefreshOutcome;
       try {
         outcome = await this.#store.transaction((transaction) =>
-          writeLocationRefresh(transaction, { location, files: loads, targetIssues, now }),
+          writeLocationRefresh(transaction, {
+            location,
+            files: loads,
+            targetIssues,
+            failedFiles: resolved.failedFiles,
+            now,
+          }),
         );
       } finally {
         const loaded = await Promise.allSettled(loads);
@@ -328,8 +370,8 @@ export class IngestionRunner {
   #rootContext(root: LocationRecord): LocationContext {
     const index = this.#config.locations.findIndex((location) => location.target === root.target);
     return {
-      originTarget: root.target,
-      allowedKinds: allowedKinds(this.#config.rules, this.#config.locations[index]?.rules),
+      scope: createTargetScope(root.target),
+      kindPolicy: createKindPolicy(this.#config.rules, this.#config.locations[index]?.rules),
       ancestors: [],
       optional: false,
     };

@@ -101,10 +101,8 @@ export function createIngestionStore(handle: DatabaseHandle): IngestionStore {
   };
 
   return {
-    transaction: (work) =>
-      transaction((executor, bulk) => work(createTransaction(executor, bulk, list)), {
-        loadsEntities: true,
-      }),
+    transaction: (work, options = { loadsEntities: true }) =>
+      transaction((executor, bulk) => work(createTransaction(executor, bulk, list)), options),
 
     syncConfigLocations: (targets, now) =>
       transaction(
@@ -310,16 +308,16 @@ function createTransaction(
     },
 
     async replaceLocationErrors(locationId, rows) {
-      await sql`delete from catalog_errors where location_id = ${locationId} and (code is null or code <> ${ISSUE_CODES.groupCycle})`.execute(
+      await sql`delete from catalog_errors where location_id = ${locationId} and (code is null or code not in (${ISSUE_CODES.groupCycle}, ${ISSUE_CODES.danglingReference}))`.execute(
         executor,
       );
       await bulk.insertErrors(rows);
     },
 
-    async externalReferrers(refs, locationId) {
+    async externalReferrers(refs, excludedLocationIds) {
       // Most refreshes, and every first one, find no entity of another location to look through.
       const others = await sql`
-        select 1 from catalog_entities where location_id < ${locationId} or location_id > ${locationId} limit 1`.execute(
+        select 1 from catalog_entities where location_id not in ${list(excludedLocationIds)} limit 1`.execute(
         executor,
       );
       if (others.rows.length === 0) {
@@ -336,7 +334,7 @@ function createTransaction(
         }>`
           select distinct e.entity_ref, e.location_id, e.file, e.doc_index, e.body
           from catalog_relations r join catalog_entities e on e.entity_ref = r.originating_ref
-          where r.source_ref in ${chunk} and r.originating_ref <> r.source_ref and e.location_id <> ${locationId}`,
+          where r.source_ref in ${chunk} and r.originating_ref <> r.source_ref and e.location_id not in ${list(excludedLocationIds)}`,
       );
       const unique = new Map<string, StoredEntityInfo>();
       for (const row of rows) {
@@ -359,6 +357,15 @@ function createTransaction(
           where originating_ref in ${chunk} and source_ref = originating_ref`,
       );
       return rows.map((row): [string, string] => [row.originating_ref, row.target_ref]);
+    },
+
+    async replaceLocationDanglingWarnings(locationIds, keptRefs, rows) {
+      await perChunk(
+        locationIds,
+        (chunk) =>
+          sql`delete from catalog_errors where code = ${ISSUE_CODES.danglingReference} and location_id in ${chunk} and (entity_ref is null or entity_ref not in ${list(keptRefs)})`,
+      );
+      await bulk.insertErrors(rows);
     },
 
     async replaceDanglingWarnings(entityRefs, rows) {

@@ -42,12 +42,27 @@ export interface StoreTransaction {
   upsertLocations(rows: readonly LocationRecord[], now: string): Promise<void>;
   markRefreshed(locationId: string, now: string): Promise<void>;
 
-  /** Replaces the location's faults, except the group-cycle warnings, which are derived separately. */
+  /**
+   * Replaces the location's faults, except the dangling-reference and
+   * group-cycle warnings, which are derived at the end of a refresh pass.
+   */
   replaceLocationErrors(locationId: string, rows: readonly ErrorRowInput[]): Promise<void>;
-  /** Entities of other locations with a relation to any of `refs`. */
-  externalReferrers(refs: readonly string[], locationId: string): Promise<StoredEntityInfo[]>;
+  /** Entities with a relation to any of `refs`, except those of the excluded locations. */
+  externalReferrers(
+    refs: readonly string[],
+    excludedLocationIds: readonly string[],
+  ): Promise<StoredEntityInfo[]>;
   /** Relations `[origin, target]` that the entities emitted from themselves, toward targets. */
   outgoingRelations(refs: readonly string[]): Promise<Array<[string, string]>>;
+  /**
+   * Replaces the dangling-reference warnings of the locations' entities,
+   * except those of the entities in `keptRefs`.
+   */
+  replaceLocationDanglingWarnings(
+    locationIds: readonly string[],
+    keptRefs: readonly string[],
+    rows: readonly ErrorRowInput[],
+  ): Promise<void>;
   /** Replaces the dangling-reference warnings of the entities. */
   replaceDanglingWarnings(
     entityRefs: readonly string[],
@@ -74,8 +89,15 @@ export interface CatalogCounts {
 }
 
 export interface IngestionStore {
-  /** Runs `work` in one transaction, serialized with every other ingestion write. */
-  transaction<T>(work: (transaction: StoreTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction, serialized with every other ingestion
+   * write. `loadsEntities` is false for one that writes no entity rows, which
+   * then never prepares a bulk load.
+   */
+  transaction<T>(
+    work: (transaction: StoreTransaction) => Promise<T>,
+    options?: { loadsEntities: boolean },
+  ): Promise<T>;
   /** Makes the configured locations the roots, in config order, and deletes roots no longer configured. */
   syncConfigLocations(targets: readonly string[], now: string): Promise<LocationRecord[]>;
   loadLocation(id: string): Promise<LocationRecord | undefined>;

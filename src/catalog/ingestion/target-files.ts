@@ -2,31 +2,61 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { type CatalogIssue, ISSUE_CODES } from './issues.js';
+import { findFilesOutside, type TargetScope } from './target-scope.js';
+import { describeFileType } from './text-file.js';
+
+/** The files a location target lists, and the faults of the target. */
+export interface TargetFiles {
+  files: string[];
+  issues: CatalogIssue[];
+  /**
+   * Files the target names that could not be read: a missing file the target
+   * names itself, or a file that is no regular file or lies outside the scope.
+   * The entities stored from them before are kept.
+   */
+  failedFiles: string[];
+}
 
 /**
  * Lists the files a location target names: the file itself, or every file a
  * glob matches, sorted. A target that names an existing file is read as a
  * file even when its name contains glob characters. A missing file is an
  * error unless the target is optional. A glob that matches nothing is a
- * warning, because it may be empty on purpose.
+ * warning, because it may be empty on purpose. With a scope, a file whose
+ * symbolic links lead outside the scope's folder is an error and not listed.
  */
 export async function resolveTargetFiles(
   target: string,
-  options: { optional?: boolean } = {},
-): Promise<{ files: string[]; issues: CatalogIssue[] }> {
+  options: { optional?: boolean; scope?: TargetScope | undefined } = {},
+): Promise<TargetFiles> {
   const fileStat = await stat(target).catch(() => undefined);
   if (fileStat?.isFile()) {
-    return { files: [target], issues: [] };
+    return await keepInsideScope([target], options.scope);
   }
   if (fileStat?.isDirectory()) {
     return {
       files: [],
+      failedFiles: [],
       issues: [
         {
           severity: 'error',
           code: ISSUE_CODES.fileUnreadable,
           file: target,
           message: `${target} is a folder, not a catalog file: name a file, or a glob such as ${path.join(target, '*.yaml')}`,
+        },
+      ],
+    };
+  }
+  if (fileStat) {
+    return {
+      files: [],
+      failedFiles: [target],
+      issues: [
+        {
+          severity: 'error',
+          code: ISSUE_CODES.fileUnreadable,
+          file: target,
+          message: `${target} is ${describeFileType(fileStat)}, not a regular file: only regular files are read, so name a catalog file`,
         },
       ],
     };
@@ -39,10 +69,11 @@ export async function resolveTargetFiles(
       .map((file) => path.normalize(file))
       .sort();
     if (files.length > 0) {
-      return { files, issues: [] };
+      return await keepInsideScope(files, options.scope);
     }
     return {
       files: [],
+      failedFiles: [],
       issues: [
         {
           severity: 'warning',
@@ -55,38 +86,43 @@ export async function resolveTargetFiles(
   }
 
   if (options.optional) {
-    return { files: [], issues: [] };
+    return { files: [], issues: [], failedFiles: [] };
   }
   return {
     files: [],
+    // NOTE: a deleted file and one missing for a moment, such as during a
+    // checkout, look alike here, so its entities stay until the target goes.
+    failedFiles: [target],
     issues: [
       {
         severity: 'error',
         code: ISSUE_CODES.locationNotFound,
         file: target,
-        message: `file ${target} does not exist: create it, or remove the target that names it`,
+        message: `file ${target} does not exist: create it, or remove the target that names it. The catalog keeps the entities it stored from the file before until then`,
       },
     ],
   };
 }
 
-/**
- * Returns the folder to watch for a target and whether to watch it
- * recursively: the file's folder, or the part of a glob before its first wildcard.
- */
-export function watchRootOf(target: string): { folder: string; recursive: boolean } {
-  if (!isDynamicPattern(target)) {
-    return { folder: path.dirname(target), recursive: false };
+async function keepInsideScope(
+  files: string[],
+  scope: TargetScope | undefined,
+): Promise<TargetFiles> {
+  if (!scope) {
+    return { files, issues: [], failedFiles: [] };
   }
-  const parts = target.split('/');
-  const staticParts: string[] = [];
-  for (const part of parts) {
-    if (isDynamicPattern(part)) {
-      break;
-    }
-    staticParts.push(part);
+  const outside = await findFilesOutside(files, scope);
+  if (outside.size === 0) {
+    return { files, issues: [], failedFiles: [] };
   }
-  const folder = staticParts.join('/') || '/';
-  const rest = parts.slice(staticParts.length);
-  return { folder, recursive: rest.length > 1 };
+  return {
+    files: files.filter((file) => !outside.has(file)),
+    failedFiles: [...outside.keys()],
+    issues: [...outside].map(([file, message]) => ({
+      severity: 'error' as const,
+      code: ISSUE_CODES.locationOutsideFolder,
+      file,
+      message,
+    })),
+  };
 }

@@ -1,9 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type CatalogIssue, formatField, ISSUE_CODES } from './issues.js';
-import { allowedKinds, type KindRule } from './kind-rules.js';
+import { createKindPolicy, type KindRule } from './kind-rules.js';
 import { readCatalogFile } from './read-file.js';
 import { resolveTargetFiles } from './target-files.js';
+import { createTargetScope, type TargetScope } from './target-scope.js';
 
 /** The entities and faults of one file, as `catalog validate` prints them. */
 export interface FileValidation {
@@ -26,6 +27,8 @@ interface PendingTarget {
   optional: boolean;
   /** Targets of the locations that led here, to stop cycles. */
   chain: string[];
+  /** The tree of the path given that led here, whose folder every target must stay in. */
+  scope: TargetScope;
   /** Declaration of the target, copied into faults about it; undefined for a path given. */
   declaredBy?: CatalogIssue;
 }
@@ -33,15 +36,16 @@ interface PendingTarget {
 /**
  * Validates catalog files without a database: each path (a file, a glob, or a
  * folder, whose *.yaml and *.yml files are read) and every target of the
- * Location entities found, as the ingestion would. A reference defined twice
- * is reported on its second definition. References to entities outside the
+ * Location entities found, as the ingestion would with each path as a config
+ * location and `rules` as `catalog.rules`. A reference defined twice is
+ * reported on its second definition. References to entities outside the
  * files read are not checked, because they may live in other locations.
  */
 export async function validateCatalogFiles(
   paths: readonly string[],
   options: { rules?: readonly KindRule[] } = {},
 ): Promise<ValidationReport> {
-  const kinds = allowedKinds(options.rules, undefined);
+  const kindPolicy = createKindPolicy(options.rules, undefined);
   const report: ValidationReport = { files: [], issues: [], errors: 0 };
   const visited = new Set<string>();
   const definedIn = new Map<string, string>();
@@ -59,13 +63,16 @@ export async function validateCatalogFiles(
       });
     }
     for (const target of targets) {
-      pending.push({ target, optional: false, chain: [] });
+      pending.push({ target, optional: false, chain: [], scope: createTargetScope(target) });
     }
   }
 
   while (pending.length > 0) {
     const next = pending.shift() as PendingTarget;
-    const resolved = await resolveTargetFiles(next.target, { optional: next.optional });
+    const resolved = await resolveTargetFiles(next.target, {
+      optional: next.optional,
+      scope: next.scope,
+    });
     for (const issue of resolved.issues) {
       const fault = next.declaredBy
         ? { ...next.declaredBy, severity: issue.severity, code: issue.code, message: issue.message }
@@ -82,7 +89,7 @@ export async function validateCatalogFiles(
       }
       visited.add(file);
 
-      const result = await readCatalogFile(file, { allowedKinds: kinds });
+      const result = await readCatalogFile(file, { kindPolicy, scope: next.scope });
       const validation: FileValidation = { file, entities: [], issues: [...result.issues] };
       report.files.push(validation);
 
@@ -129,7 +136,13 @@ export async function validateCatalogFiles(
             });
             continue;
           }
-          pending.push({ target: target.target, optional: target.optional, chain, declaredBy });
+          pending.push({
+            target: target.target,
+            optional: target.optional,
+            chain,
+            scope: next.scope,
+            declaredBy,
+          });
         }
       }
     }

@@ -12,17 +12,35 @@ export interface WatchRequest {
   locationIds: ReadonlySet<string>;
 }
 
+/** The locations that one watched folder refreshes, for the entries they depend on. */
+interface Route {
+  /** Names of the folder's entries whose changes matter; every change matters when undefined. */
+  names: ReadonlySet<string> | undefined;
+  locationIds: ReadonlySet<string>;
+}
+
+interface WatchedFolder {
+  folder: string;
+  recursive: boolean;
+  routes: Route[];
+}
+
 /**
  * Watches folders with fs.watch and reports the locations whose folders
  * changed, once the changes settle. Folders, not files, are watched, so new
- * files that match a glob and files replaced by editors are both seen. A
- * folder that does not exist yet is watched through its nearest existing
- * parent, so creating it triggers a refresh too.
+ * files that match a glob and files replaced by editors are both seen.
+ *
+ * A folder that does not exist, or no longer does, is watched through its
+ * nearest existing parent, without recursion and only for the name of the
+ * missing child. A recursive watch of a large parent such as / walks the
+ * whole tree, which Node.js 20 on Linux does synchronously. Other changes in
+ * the parent, such as a database that each refresh writes, would trigger
+ * refresh after refresh.
  */
 export class FolderWatcher {
   readonly #logger: Logger;
   readonly #onChange: (locationIds: Set<string>) => void;
-  readonly #watchers = new Map<string, { watcher: FSWatcher; locationIds: Set<string> }>();
+  readonly #watchers = new Map<string, WatchedFolder & { watcher: FSWatcher }>();
   #pending = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -37,21 +55,12 @@ export class FolderWatcher {
     if (this.#closed) {
       return;
     }
-    const wanted = new Map<
-      string,
-      { folder: string; recursive: boolean; locationIds: Set<string> }
-    >();
+    const wanted = new Map<string, WatchedFolder>();
     for (const request of requests) {
-      const folder = nearestExisting(request.folder);
-      const key = `${folder}\u0000${request.recursive}`;
-      const entry = wanted.get(key) ?? {
-        folder,
-        recursive: request.recursive,
-        locationIds: new Set(),
-      };
-      for (const id of request.locationIds) {
-        entry.locationIds.add(id);
-      }
+      const watched = watchedFolderOf(request);
+      const key = `${watched.folder}\u0000${watched.recursive}`;
+      const entry = wanted.get(key) ?? { ...watched, routes: [] };
+      entry.routes.push({ names: watched.names, locationIds: request.locationIds });
       wanted.set(key, entry);
     }
 
@@ -64,12 +73,12 @@ export class FolderWatcher {
     for (const [key, request] of wanted) {
       const current = this.#watchers.get(key);
       if (current) {
-        current.locationIds = request.locationIds;
+        current.routes = request.routes;
         continue;
       }
       const watcher = this.#open(request.folder, request.recursive, key);
       if (watcher) {
-        this.#watchers.set(key, { watcher, locationIds: request.locationIds });
+        this.#watchers.set(key, { ...request, watcher });
       }
     }
   }
@@ -85,7 +94,9 @@ export class FolderWatcher {
 
   #open(folder: string, recursive: boolean, key: string): FSWatcher | undefined {
     try {
-      const watcher = watch(folder, { persistent: false, recursive }, () => this.#changed(key));
+      const watcher = watch(folder, { persistent: false, recursive }, (_event, filename) =>
+        this.#changed(key, filename),
+      );
       watcher.on('error', (error) => {
         this.#logger.warn({ err: error, folder }, 'catalog folder watch failed');
         watcher.close();
@@ -98,14 +109,32 @@ export class FolderWatcher {
     }
   }
 
-  #changed(key: string): void {
+  #changed(key: string, filename: string | Buffer | null): void {
     const entry = this.#watchers.get(key);
     if (!entry || this.#closed) {
       return;
     }
-    for (const id of entry.locationIds) {
-      this.#pending.add(id);
+    const name = filename === null ? undefined : String(filename);
+    // A watched folder that was deleted or moved away matters to every route.
+    let folderGone: boolean | undefined;
+    const isFolderGone = () => {
+      folderGone ??= !existsSync(entry.folder);
+      return folderGone;
+    };
+    let matched = false;
+    for (const route of entry.routes) {
+      if (route.names && name !== undefined && !route.names.has(name) && !isFolderGone()) {
+        continue;
+      }
+      matched = true;
+      for (const id of route.locationIds) {
+        this.#pending.add(id);
+      }
     }
+    if (!matched) {
+      return;
+    }
+
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       const ids = this.#pending;
@@ -116,14 +145,30 @@ export class FolderWatcher {
   }
 }
 
-function nearestExisting(folder: string): string {
-  let current = folder;
-  while (!existsSync(current)) {
-    const parent = path.dirname(current);
-    if (parent === current) {
-      return current;
-    }
-    current = parent;
+/**
+ * Returns what to watch for a request: the folder itself when it exists, or
+ * else its nearest existing parent, watched without recursion for the name
+ * of the child that leads to the folder.
+ */
+function watchedFolderOf(request: WatchRequest): Omit<WatchedFolder, 'routes'> & Route {
+  if (existsSync(request.folder)) {
+    return {
+      folder: request.folder,
+      recursive: request.recursive,
+      names: undefined,
+      locationIds: request.locationIds,
+    };
   }
-  return current;
+  let missing = request.folder;
+  let parent = path.dirname(missing);
+  while (parent !== missing && !existsSync(parent)) {
+    missing = parent;
+    parent = path.dirname(missing);
+  }
+  return {
+    folder: parent,
+    recursive: false,
+    names: new Set([path.basename(missing)]),
+    locationIds: request.locationIds,
+  };
 }

@@ -1,11 +1,6 @@
 import type { Entity } from '@backstage/catalog-model';
 import { deriveRelations } from '../relations.js';
-import {
-  danglingMessage,
-  danglingWarningsFromBodies,
-  findGroupCycles,
-  groupCycleMessage,
-} from './derived-warnings.js';
+import { danglingMessage } from './derived-warnings.js';
 import { type CatalogIssue, formatField, ISSUE_CODES } from './issues.js';
 import {
   EntityPlanner,
@@ -13,7 +8,8 @@ import {
   type LocationRecord,
   type PlannedEntity,
 } from './location-plan.js';
-import { type ErrorRowInput, errorRow, locationIdOf, type StoreTransaction } from './store.js';
+import type { DanglingCandidate, DerivedChanges } from './refresh-pass.js';
+import { errorRow, locationIdOf, type StoreTransaction } from './store.js';
 
 /** The files one location refresh read, ready to be stored. */
 export interface LocationRefresh {
@@ -25,6 +21,8 @@ export interface LocationRefresh {
   files: ReadonlyArray<LoadedFile | Promise<LoadedFile>>;
   /** Faults of the target itself: a missing file, an empty glob, a file an ancestor already reads. */
   targetIssues: readonly CatalogIssue[];
+  /** Files the target names that could not be listed or read; their stored entities are held. */
+  failedFiles: readonly string[];
   now: string;
 }
 
@@ -32,17 +30,24 @@ export interface LocationRefreshOutcome {
   entities: number;
   errors: number;
   warnings: number;
-  /** The location's children after the refresh, in position order, with whether a missing file is fine. */
-  children: Array<{ location: LocationRecord; optional: boolean }>;
+  /**
+   * The location's children after the refresh, in position order, with
+   * whether a missing file is fine. That is undefined for a child of a held
+   * Location entity, because its declaration was not read this time.
+   */
+  children: Array<{ location: LocationRecord; optional: boolean | undefined }>;
   /** Locations to refresh again, because a reference or target they were denied is now free. */
   retry: string[];
+  /** Changes that the warnings derived from the whole catalog depend on, stored at the end of the refresh pass. */
+  derived: DerivedChanges;
 }
 
 /**
  * Stores one location refresh inside `transaction`: entities, relations,
- * search rows, child locations and faults, then the warnings derived from the
- * whole catalog that this refresh may have changed. Entities are written file
- * by file as their files arrive.
+ * search rows, child locations and faults. Entities are written file by file
+ * as their files arrive. The warnings derived from the whole catalog
+ * (dangling references, group cycles) are only collected here, and stored
+ * once the refresh pass has reached every location (see refresh-pass.ts).
  */
 export async function writeLocationRefresh(
   transaction: StoreTransaction,
@@ -52,10 +57,16 @@ export async function writeLocationRefresh(
 
   const existing = await transaction.existingEntities(location.id);
   const planner = new EntityPlanner({ location, now, existing });
+  for (const file of refresh.failedFiles) {
+    planner.addFailedFile(file);
+  }
   const files: LoadedFile[] = [];
   for (const pending of refresh.files) {
     const loaded = await pending;
     files.push(loaded);
+    if (loaded.prepared.failed) {
+      planner.addFailedFile(loaded.prepared.file);
+    }
     const owners = await transaction.foreignOwners(planner.newRefs(loaded.prepared), location.id);
     const changed = planner.addFile(loaded, owners).filter((entity) => entity.changed);
     // A changed entity is written anew under its old uid, so its old row goes first.
@@ -69,10 +80,13 @@ export async function writeLocationRefresh(
   // A bulk load, which leaves out indexes and foreign keys until this call,
   // happens only in an empty catalog, where nothing was deleted meanwhile.
   await transaction.endEntityInserts();
-  await transaction.deleteEntities(planner.removedRefs());
+  const unstored = planner.unstoredRefs();
+  const removed = unstored.removed;
+  await transaction.deleteEntities(removed);
   const stored = planner.stored;
+  const held = new Set(unstored.held);
 
-  const children = await syncChildLocations(transaction, location, stored, now);
+  const children = await syncChildLocations(transaction, location, stored, held, now);
   const storedRefs = new Set(stored.map((entity) => entity.entity.ref));
 
   const issues: CatalogIssue[] = [...refresh.targetIssues];
@@ -83,23 +97,17 @@ export async function writeLocationRefresh(
     issues.push(...entity.entity.issues);
   }
   issues.push(...planner.issues, ...children.issues);
-  issues.push(...(await danglingWarnings(transaction, stored, storedRefs)));
   await transaction.replaceLocationErrors(
     location.id,
     issues.map((issue) => errorRow(issue, location.id, now)),
   );
+  const dangling = await danglingWarnings(transaction, stored, storedRefs);
 
   const appeared = [...storedRefs].filter((ref) => !existing.has(ref));
-  const disappeared = [...existing.keys()].filter((ref) => !storedRefs.has(ref));
-  disappeared.push(...children.removedRefs);
-  await refreshExternalDangling(transaction, [...appeared, ...disappeared], location.id, now);
-
+  const disappeared = [...removed, ...children.removedRefs];
   const groupsChanged =
     stored.some((entity) => entity.changed && entity.entity.kind === 'Group') ||
     disappeared.some((ref) => ref.startsWith('group:'));
-  if (groupsChanged) {
-    await refreshGroupCycles(transaction, now);
-  }
 
   const retry = new Set(await transaction.conflictedLocations(disappeared, location.id));
   if (children.removedAny) {
@@ -111,11 +119,20 @@ export async function writeLocationRefresh(
   await transaction.markRefreshed(location.id, now);
 
   return {
-    entities: stored.length,
+    entities: stored.length + held.size,
     errors: issues.filter((issue) => issue.severity === 'error').length,
     warnings: issues.filter((issue) => issue.severity === 'warning').length,
     children: children.children,
     retry: [...retry],
+    derived: {
+      storedRefs: [...storedRefs],
+      removedRefs: removed,
+      heldRefs: [...held],
+      dangling,
+      appeared,
+      disappeared,
+      groupsChanged,
+    },
   };
 }
 
@@ -123,12 +140,14 @@ export async function writeLocationRefresh(
  * Makes the location's children match the targets of its stored Location
  * entities. A target that is the location itself or one of its ancestors is a
  * cycle, so it is not registered. A target that another location already
- * registered stays with that location.
+ * registered stays with that location. The children of a held Location
+ * entity stay as they are.
  */
 async function syncChildLocations(
   transaction: StoreTransaction,
   location: LocationRecord,
   stored: readonly PlannedEntity[],
+  held: ReadonlySet<string>,
   now: string,
 ): Promise<{
   children: LocationRefreshOutcome['children'];
@@ -210,6 +229,12 @@ async function syncChildLocations(
   }
 
   const keep = new Set(desired.map((child) => child.location.id));
+  const kept = current.filter(
+    (row) => !keep.has(row.id) && row.parentEntityRef !== null && held.has(row.parentEntityRef),
+  );
+  for (const row of kept) {
+    keep.add(row.id);
+  }
   const removed = current.filter((row) => !keep.has(row.id)).map((row) => row.id);
   const removedRefs = await transaction.subtreeEntities(removed);
   await transaction.deleteLocations(removed);
@@ -217,20 +242,25 @@ async function syncChildLocations(
     desired.map((child) => child.location),
     now,
   );
-  return { children: desired, issues, removedRefs, removedAny: removed.length > 0 };
+  const children: LocationRefreshOutcome['children'] = [
+    ...desired,
+    ...kept.map((row) => ({ location: row, optional: undefined })),
+  ];
+  return { children, issues, removedRefs, removedAny: removed.length > 0 };
 }
 
 /**
  * Builds the dangling-reference warnings of the location's own entities, with
- * the line of each reference. The targets come from the relation rows. Only
- * an entity with a missing target has its relations derived again from its
- * body, for the fields that name them.
+ * the line of each reference, against what the catalog stores now. The
+ * targets come from the relation rows. Only an entity with a missing target
+ * has its relations derived again from its body, for the fields that name
+ * them.
  */
 async function danglingWarnings(
   transaction: StoreTransaction,
   stored: readonly PlannedEntity[],
   storedRefs: ReadonlySet<string>,
-): Promise<CatalogIssue[]> {
+): Promise<DanglingCandidate[]> {
   const outside = new Set<string>();
   for (const { entity } of stored) {
     forEachTargetOf(entity.ref, entity.relations, (target) => {
@@ -241,7 +271,7 @@ async function danglingWarnings(
   }
   const present = await transaction.existingRefs([...outside]);
 
-  const warnings: CatalogIssue[] = [];
+  const warnings: DanglingCandidate[] = [];
   for (const planned of stored) {
     const { entity } = planned;
     let missing = false;
@@ -274,6 +304,7 @@ async function danglingWarnings(
         entityRef: entity.ref,
         field,
         message: danglingMessage(field, target),
+        targetRef: target,
       });
     }
   }
@@ -291,74 +322,4 @@ function forEachTargetOf(
       visit(relations[index + 2] as string);
     }
   }
-}
-
-/**
- * Recomputes the dangling-reference warnings of entities in other locations
- * that refer to the references that appeared in or disappeared from this one.
- */
-async function refreshExternalDangling(
-  transaction: StoreTransaction,
-  changedRefs: readonly string[],
-  locationId: string,
-  now: string,
-): Promise<void> {
-  if (changedRefs.length === 0) {
-    return;
-  }
-  const referrers = await transaction.externalReferrers(changedRefs, locationId);
-  if (referrers.length === 0) {
-    return;
-  }
-
-  const referrerRefs = referrers.map((referrer) => referrer.entityRef);
-  const outgoing = await transaction.outgoingRelations(referrerRefs);
-  const present = await transaction.existingRefs([
-    ...new Set(outgoing.map(([, target]) => target)),
-  ]);
-  const missing = new Map<string, Set<string>>();
-  for (const [origin, target] of outgoing) {
-    if (!present.has(target)) {
-      const targets = missing.get(origin) ?? new Set<string>();
-      targets.add(target);
-      missing.set(origin, targets);
-    }
-  }
-
-  const rows: ErrorRowInput[] = danglingWarningsFromBodies(referrers, missing).map((warning) =>
-    errorRow(warning, warning.locationId, now),
-  );
-  await transaction.replaceDanglingWarnings(referrerRefs, rows);
-}
-
-/** Recomputes every group-cycle warning from the `childOf` relations of the whole catalog. */
-async function refreshGroupCycles(transaction: StoreTransaction, now: string): Promise<void> {
-  const cycles = findGroupCycles(await transaction.childOfEdges());
-  const members = cycles.flat();
-  const places = await transaction.entityPlaces(members);
-
-  const rows: ErrorRowInput[] = [];
-  for (const cycle of cycles) {
-    for (const groupRef of cycle) {
-      const place = places.get(groupRef);
-      if (!place) {
-        continue;
-      }
-      rows.push(
-        errorRow(
-          {
-            severity: 'warning',
-            code: ISSUE_CODES.groupCycle,
-            file: place.file,
-            docIndex: place.docIndex,
-            entityRef: groupRef,
-            message: groupCycleMessage(groupRef, cycle),
-          },
-          place.locationId,
-          now,
-        ),
-      );
-    }
-  }
-  await transaction.replaceGroupCycleWarnings(rows);
 }

@@ -9,6 +9,7 @@ import {
   type Scalar,
 } from 'yaml';
 import { loadDocumentsFast } from './fast-yaml.js';
+import { describeConversionFailure, describeYamlError, MAX_ALIAS_COUNT } from './yaml-faults.js';
 
 /** One non-empty YAML document of a catalog file. */
 export interface YamlDocument {
@@ -22,6 +23,11 @@ export interface YamlDocument {
   lineOf(path: readonly PropertyKey[]): number;
 }
 
+/**
+ * The documents of a file, or its first fault. The message describes the
+ * fault without quoting the file, so reading a file that is not YAML never
+ * shows its content in a fault.
+ */
 export type ParsedYaml =
   | { ok: true; documents: YamlDocument[] }
   | { ok: false; line: number; column: number; message: string };
@@ -77,8 +83,13 @@ export function parseYamlDocuments(text: string): ParsedYaml {
 /** Parses with the `yaml` package, which also records where each node is. */
 export function parseWithYamlPackage(text: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false });
-  const all: Document.Parsed[] = Array.isArray(parsed) ? parsed : [];
+  let all: Document.Parsed[];
+  try {
+    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+    all = Array.isArray(parsed) ? parsed : [];
+  } catch (error) {
+    return { ok: false, line: 1, column: 1, message: describeConversionFailure(error) };
+  }
 
   for (const document of all) {
     const [error] = document.errors;
@@ -88,26 +99,50 @@ export function parseWithYamlPackage(text: string): ParsedYaml {
         ok: false,
         line: position.line,
         column: position.col,
-        message: error.message.split('\n')[0] ?? error.message,
+        message: describeYamlError(error.code),
       };
     }
   }
 
   const documents: YamlDocument[] = [];
-  all.forEach((document, index) => {
+  for (const [index, document] of all.entries()) {
     const contents = document.contents;
     if (contents === null || contents.range === undefined) {
-      return;
+      continue;
     }
-    const line = lineCounter.linePos(contents.range[0]).line;
+    const position = lineCounter.linePos(contents.range[0]);
+    const converted = convertDocument(document);
+    if (!converted.ok) {
+      return {
+        ok: false,
+        line: position.line,
+        column: position.col,
+        message: converted.message,
+      };
+    }
     documents.push({
       index,
-      line,
-      value: document.toJS({ maxAliasCount: 100 }),
-      lineOf: (path) => lineOfPath(document, lineCounter, path) ?? line,
+      line: position.line,
+      value: converted.value,
+      lineOf: (path) => lineOfPath(document, lineCounter, path) ?? position.line,
     });
-  });
+  }
   return { ok: true, documents };
+}
+
+/**
+ * Turns a parsed document into plain values, or describes why it cannot: an
+ * alias bomb fails on the first alias over MAX_ALIAS_COUNT, before its
+ * expansion grows.
+ */
+export function convertDocument(
+  document: Document.Parsed,
+): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (error) {
+    return { ok: false, message: describeConversionFailure(error) };
+  }
 }
 
 /**
@@ -157,5 +192,7 @@ export function describeYamlValue(value: unknown): string {
   if (typeof value === 'object') {
     return 'a mapping';
   }
-  return `the ${typeof value} ${JSON.stringify(value)}`;
+  // The value itself is not quoted: a file that is not YAML, such as a
+  // password file, parses as one long string.
+  return `a ${typeof value}`;
 }
