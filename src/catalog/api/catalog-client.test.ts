@@ -165,9 +165,12 @@ describeEachDialect('catalog API through @backstage/catalog-client', (context) =
     const missing = await client.getEntityByRef('component:default/no-such-thing');
 
     assert.equal(orders?.metadata.name, 'orders');
-    // bob reads components and APIs only, so relations to the group, system and resource are left out.
+    // bob reads components and APIs only, but relations to the group, system and resource stay, as in Backstage.
     assert.deepEqual(orders?.relations, [
       { type: 'dependencyOf', targetRef: 'component:default/payments' },
+      { type: 'dependsOn', targetRef: 'resource:default/orders-db' },
+      { type: 'ownedBy', targetRef: 'group:default/team-a' },
+      { type: 'partOf', targetRef: 'system:default/shop' },
       { type: 'providesApi', targetRef: 'api:default/orders-api' },
     ]);
     assert.equal(hidden, undefined);

@@ -275,10 +275,10 @@ describeEachDialect('catalog entity routes', (context) => {
     assert.equal(response.statusCode, 200);
     const entity = response.json() as Entity;
     assert.equal(entity.metadata.name, 'orders');
-    // dependencyOf points at payments, which team-b owns and ada may not read.
+    // dependencyOf points at payments, which ada may not read, and stays as in Backstage.
     assert.deepEqual(
       entity.relations?.map((relation) => relation.type),
-      ['dependsOn', 'ownedBy', 'partOf', 'providesApi'],
+      ['dependencyOf', 'dependsOn', 'ownedBy', 'partOf', 'providesApi'],
     );
   });
 

@@ -18,6 +18,7 @@ import {
 } from './entity-queries.js';
 import { countFacets } from './facets.js';
 import { fieldsNeedRelations } from './fields.js';
+import { excerpt } from './input-limits.js';
 import { CATALOG_ENTITY_READ } from './permissions.js';
 import { fetchQueryPage, type PageRow } from './query-page.js';
 import {
@@ -36,7 +37,7 @@ import {
   singleParam,
 } from './query-params.js';
 import type { EntitySelection, QueryContext } from './query-plan.js';
-import { limitRelationTargets, readableEntityFilter } from './read-access.js';
+import { readableEntityFilter } from './read-access.js';
 import { rejectControlCharacters } from './request-text.js';
 
 /**
@@ -86,36 +87,28 @@ export function registerEntityRoutes(app: FastifyInstance, context: RouteContext
     const facets = parseFacetParams(query);
     const readable = readableEntityFilter(request, context.registry);
     const selection = selectionOf(parseFilterParams(query), readable);
-    return { facets: await countFacets(context, facets, selection, readable) };
+    return { facets: await countFacets(context, facets, selection) };
   });
 }
 
-/**
- * Combines the caller's filter with the entities the caller may read. The
- * caller's relation conditions only see relations to readable targets.
- */
+/** Combines the caller's filter with the entities the caller may read. */
 function selectionOf(
   filter: EntityFilter | undefined,
   readable: EntityFilter | undefined,
 ): EntitySelection {
-  return { filter: allOfFilters(limitRelationTargets(filter, readable), readable) };
+  return { filter: allOfFilters(filter, readable) };
 }
 
-/**
- * Renders rows with their relations when the output keeps them; relations to
- * entities outside `readable` are left out.
- */
+/** Renders rows with their relations when the output keeps them. */
 async function renderRows(
   context: QueryContext,
   rows: readonly EntityRow[],
   fields: string[] | undefined,
-  readable: EntityFilter | undefined,
 ): Promise<string[]> {
   const relations = fieldsNeedRelations(fields)
     ? await loadRelations(
         context,
         rows.map((row) => row.ref),
-        readable,
       )
     : undefined;
   return rows.map((row) => renderEntityJson(row, relations?.get(row.ref) ?? [], fields));
@@ -146,7 +139,7 @@ async function listEntities(
 
   if (limit === undefined) {
     const refs = await listEntityRefs(context, selection, { order, offset });
-    return streamEntities(context, reply, refs, fields, readable);
+    return streamEntities(context, reply, refs, selection, fields);
   }
 
   const refs = await listEntityRefs(context, selection, { order, limit: limit + 1, offset });
@@ -157,24 +150,30 @@ async function listEntities(
     next.searchParams.set('after', encodeAfter(limit, (offset ?? 0) + limit));
     reply.header('link', `<${next.pathname}${next.search}>; rel="next"`);
   }
-  const rows = await loadBodies(context.db, refs);
-  return sendJson(reply, jsonArray(await renderRows(context, rows, fields, readable)));
+  const rows = await loadBodies(context, refs, selection);
+  return sendJson(reply, jsonArray(await renderRows(context, rows, fields)));
 }
 
-/** Sends every listed entity as one JSON array, loading them in chunks. */
+/**
+ * Sends every listed entity as one JSON array, loading STREAM_CHUNK entities
+ * at a time as the client reads. The stream waits while the socket is full,
+ * so memory holds the references and one chunk, never the whole response.
+ * NOTE: a database error after the first chunk can no longer change the
+ * status, so the connection is closed and the client sees a cut-off array.
+ */
 function streamEntities(
   context: QueryContext,
   reply: FastifyReply,
   refs: readonly string[],
+  selection: EntitySelection,
   fields: string[] | undefined,
-  readable: EntityFilter | undefined,
 ): FastifyReply {
   async function* chunks(): AsyncGenerator<string> {
     yield '[';
     let first = true;
     for (let start = 0; start < refs.length; start += STREAM_CHUNK) {
-      const rows = await loadBodies(context.db, refs.slice(start, start + STREAM_CHUNK));
-      const rendered = await renderRows(context, rows, fields, readable);
+      const rows = await loadBodies(context, refs.slice(start, start + STREAM_CHUNK), selection);
+      const rendered = await renderRows(context, rows, fields);
       if (rendered.length > 0) {
         yield `${first ? '' : ','}${rendered.join(',')}`;
         first = false;
@@ -206,7 +205,7 @@ function decodeAfter(after: string): { limit: number | undefined; offset: number
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
     throw new InputError(
-      `after '${after}' is invalid: pass the after value from the Link header of an earlier response unchanged`,
+      `after '${excerpt(after, 40)}' is invalid: pass the after value from the Link header of an earlier response unchanged`,
       { details: [{ path: 'query.after', message: 'not a page token issued by this server' }] },
     );
   }
@@ -317,7 +316,7 @@ async function queryEntities(
     });
   }
 
-  const items = await renderRows(context, rows, fields, readable);
+  const items = await renderRows(context, rows, fields);
   return sendJson(
     reply,
     `{"items":${jsonArray(items)},"totalItems":${totalItems},"pageInfo":${JSON.stringify(pageInfo)}}`,
@@ -328,13 +327,12 @@ async function sendOneEntity(
   context: RouteContext,
   reply: FastifyReply,
   row: EntityRow | undefined,
-  readable: EntityFilter | undefined,
   notFound: string,
 ): Promise<FastifyReply> {
   if (!row) {
     throw new NotFoundError(notFound);
   }
-  const [json] = await renderRows(context, [row], undefined, readable);
+  const [json] = await renderRows(context, [row], undefined);
   return sendJson(reply, json!);
 }
 
@@ -352,7 +350,7 @@ async function getEntityByName(
   }).toLocaleLowerCase('en-US');
   const readable = readableEntityFilter(request, context.registry);
   const row = await findEntity(context, { ref }, { filter: readable });
-  return sendOneEntity(context, reply, row, readable, `Entity ${ref} was not found`);
+  return sendOneEntity(context, reply, row, `Entity ${ref} was not found`);
 }
 
 /** GET /entities/by-uid/:uid; an entity the caller may not read is not found. */
@@ -364,7 +362,7 @@ async function getEntityByUid(
   const { uid } = request.params as Record<string, string>;
   const readable = readableEntityFilter(request, context.registry);
   const row = await findEntity(context, { uid: uid! }, { filter: readable });
-  return sendOneEntity(context, reply, row, readable, `No entity has uid ${uid}`);
+  return sendOneEntity(context, reply, row, `No entity has uid ${uid}`);
 }
 
 /** Returns the lowercase reference of a by-refs item, or undefined when it is not a reference. */
@@ -413,7 +411,7 @@ async function getEntitiesByRefs(
   );
 
   const foundRows = [...bodies].map(([ref, body]) => ({ ref, body }));
-  const rendered = await renderRows(context, foundRows, fields, readable);
+  const rendered = await renderRows(context, foundRows, fields);
   const byRef = new Map(foundRows.map((row, index) => [row.ref, rendered[index]!]));
   const items = refs.map((ref) => (ref === undefined ? 'null' : (byRef.get(ref) ?? 'null')));
   return sendJson(reply, `{"items":${jsonArray(items)}}`);

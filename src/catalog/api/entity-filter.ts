@@ -7,13 +7,6 @@
 export interface EntitySearchFilter {
   key: string;
   values?: string[];
-  /**
-   * For a `relations.` key, only relations to targets that are not stored
-   * entities or that match this filter count. The API sets it on the caller's
-   * own relation conditions, so they cannot probe relations to entities the
-   * caller may not read.
-   */
-  targets?: EntityFilter;
 }
 
 /** Search conditions combined with `allOf`, `anyOf` and `not`, as in Backstage's `EntityFilter`. */

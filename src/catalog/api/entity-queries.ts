@@ -1,11 +1,8 @@
 import { sql } from 'kysely';
 import { cachedAggregate } from './aggregate-cache.js';
-import type { EntityFilter } from './entity-filter.js';
-import { normalizeFilter } from './filter-normalize.js';
-import { type SqlCondition, visibleTargetCondition } from './filter-sql.js';
+import type { SqlCondition } from './filter-sql.js';
 import type { OrderField } from './query-params.js';
 import {
-  type AnyKysely,
   checkSelection,
   type EntitySelection,
   planSelection,
@@ -116,21 +113,30 @@ export async function listEntityRefs(
   return limit === undefined && offset > 0 ? refs.slice(offset) : refs;
 }
 
-/** Loads the bodies of entities by reference, keeping the order of `refs`. */
-export async function loadBodies(db: AnyKysely, refs: readonly string[]): Promise<EntityRow[]> {
+/**
+ * Loads the bodies of listed entities by reference, keeping the order of
+ * `refs`. The selection is checked again, so an entity is left out when a
+ * refresh has removed it since it was listed, or changed it so that it no
+ * longer matches or is no longer readable.
+ */
+export async function loadBodies(
+  context: QueryContext,
+  refs: readonly string[],
+  selection: EntitySelection,
+): Promise<EntityRow[]> {
   const bodies = new Map<string, string>();
+  const check = checkSelection(context, selection, ENTITY_REF);
   for (let start = 0; start < refs.length; start += CHUNK) {
     const chunk = refs.slice(start, start + CHUNK);
     const result = await sql<EntityRow>`
       select e.entity_ref as ref, e.body as body
       from catalog_entities e
-      where e.entity_ref in (${sql.join(chunk)})
-    `.execute(db);
+      where e.entity_ref in (${sql.join(chunk)}) and ${check}
+    `.execute(context.db);
     for (const row of result.rows) {
       bodies.set(row.ref, row.body);
     }
   }
-  // An entity removed by a refresh between the two queries is left out.
   return refs.flatMap((ref) => {
     const body = bodies.get(ref);
     return body === undefined ? [] : [{ ref, body }];
@@ -150,32 +156,24 @@ export function countEntities(context: QueryContext, selection: EntitySelection)
 
 /**
  * Loads the outgoing relations of the entities (rows whose source is the
- * entity), without duplicates, sorted by type and then target. With
- * `readable`, a relation whose target is a stored entity outside it is left
- * out; relations to targets that are not stored stay. One query reads up to
- * RELATION_CHUNK entities, so a page is one query.
+ * entity), without duplicates, sorted by type and then target. Targets the
+ * caller may not read stay as references, as in Backstage, whose permission
+ * filter selects entities and leaves their relations as stored. One query
+ * reads up to RELATION_CHUNK entities, so a page is one query.
  */
 export async function loadRelations(
   context: QueryContext,
   refs: readonly string[],
-  readable?: EntityFilter,
 ): Promise<Map<string, RelationItem[]>> {
   const byRef = new Map<string, RelationItem[]>();
   const unique = [...new Set(refs)];
-  const visible = readable
-    ? sql`and ${visibleTargetCondition(sql.ref('r.target_ref'), normalizeFilter(readable), {
-        strategy: 'exists',
-        dialect: context.dialect,
-        bytewiseText: context.bytewiseText,
-      })}`
-    : sql``;
 
   for (let start = 0; start < unique.length; start += RELATION_CHUNK) {
     const chunk = unique.slice(start, start + RELATION_CHUNK);
     const result = await sql<{ source_ref: string; type: string; target_ref: string }>`
       select distinct r.source_ref, r.type, r.target_ref
       from catalog_relations r
-      where r.source_ref in (${sql.join(chunk)}) ${visible}
+      where r.source_ref in (${sql.join(chunk)})
     `.execute(context.db);
     for (const row of result.rows) {
       const list = byRef.get(row.source_ref) ?? [];

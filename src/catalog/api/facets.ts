@@ -1,10 +1,9 @@
 import type { Entity } from '@backstage/catalog-model';
 import { sql } from 'kysely';
 import { cachedAggregate } from './aggregate-cache.js';
-import { type EntityFilter, relationTypeOfKey } from './entity-filter.js';
+import { relationTypeOfKey } from './entity-filter.js';
 import { compareText } from './entity-queries.js';
-import { normalizeFilter } from './filter-normalize.js';
-import { relationTypeCondition, visibleTargetCondition } from './filter-sql.js';
+import { relationTypeCondition } from './filter-sql.js';
 import {
   type AnyKysely,
   type EntitySelection,
@@ -29,19 +28,17 @@ interface FacetRow {
  * Counts, for each facet (a search key such as `kind` or `spec.owner`), how
  * many selected entities have each value. The search table stores values in
  * lowercase, so each value is shown as written in one entity that has it.
- * `relations.<type>` facets count the targets of that relation type, leaving
- * out targets that are stored entities outside `readable`.
+ * `relations.<type>` facets count the targets of that relation type among the
+ * selected entities' relations, whether or not the caller may read the
+ * target, as the relations of those entities show them.
  */
 export function countFacets(
   context: QueryContext,
   facets: readonly string[],
   selection: EntitySelection,
-  readable?: EntityFilter,
 ): Promise<Record<string, FacetValue[]>> {
-  // The key holds `readable` on its own: the same selection can come from
-  // another caller's filter, and relation facets differ by caller.
-  return cachedAggregate(context, JSON.stringify(['facets', facets, selection, readable]), () =>
-    computeFacets(context, facets, selection, readable),
+  return cachedAggregate(context, JSON.stringify(['facets', facets, selection]), () =>
+    computeFacets(context, facets, selection),
   );
 }
 
@@ -49,7 +46,6 @@ async function computeFacets(
   context: QueryContext,
   facets: readonly string[],
   selection: EntitySelection,
-  readable: EntityFilter | undefined,
 ): Promise<Record<string, FacetValue[]>> {
   const result: Record<string, FacetValue[]> = {};
   const searchFacets = new Map<string, string[]>();
@@ -57,7 +53,7 @@ async function computeFacets(
   for (const facet of facets) {
     const relationType = relationTypeOfKey(facet);
     if (relationType !== undefined) {
-      result[facet] = await countRelationFacet(context, relationType, selection, readable);
+      result[facet] = await countRelationFacet(context, relationType, selection);
       continue;
     }
     const key = facet.toLocaleLowerCase('en-US');
@@ -108,21 +104,13 @@ async function countRelationFacet(
   context: QueryContext,
   relationType: string,
   selection: EntitySelection,
-  readable: EntityFilter | undefined,
 ): Promise<FacetValue[]> {
   const plan = await planSelection(context, selection, 'all');
   const where = plan.where(sql.ref('rc.source_ref'));
-  const visible = readable
-    ? sql`and ${visibleTargetCondition(sql.ref('rc.target_ref'), normalizeFilter(readable), {
-        strategy: 'exists',
-        dialect: context.dialect,
-        bytewiseText: context.bytewiseText,
-      })}`
-    : sql``;
   const result = await sql<{ value: string; count: number | string }>`
     select rc.target_ref as value, count(distinct rc.source_ref) as count
     from catalog_relations rc
-    where ${relationTypeCondition('rc', relationType)} and ${where} ${visible}
+    where ${relationTypeCondition('rc', relationType)} and ${where}
     group by rc.target_ref
     order by rc.target_ref
   `.execute(context.db);

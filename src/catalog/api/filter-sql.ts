@@ -31,11 +31,6 @@ export interface CompileOptions {
    * access path, when the query already names a better one.
    */
   rangeWithoutIndex?: boolean;
-  /**
-   * Appended to the aliases of the subqueries (`fs`, `fr`, `ft`), so a filter
-   * can be compiled inside a subquery of another one.
-   */
-  aliasSuffix?: string;
 }
 
 /**
@@ -103,65 +98,31 @@ function searchCondition(
     return kindCondition(values, entityRef, options);
   }
   const { strategy } = options;
-  const suffix = options.aliasSuffix ?? '';
 
   const relationType = relationTypeOfKey(key);
   if (relationType !== undefined) {
-    const alias = `fr${suffix}`;
-    const target = sql.ref(`${alias}.target_ref`);
-    const parts = [relationTypeCondition(alias, relationType)];
-    if (values !== undefined) {
-      parts.push(
-        values.length === 1
-          ? sql`${target} = ${lower(values[0]!)}`
-          : sql`${target} in (${valueList(values)})`,
-      );
-    }
-    if (filter.targets) {
-      parts.push(visibleTargetCondition(target, filter.targets, options));
-    }
-    const where = sql.join(parts, sql` and `);
-    const table = sql`catalog_relations ${sql.raw(alias)}`;
+    const typeCondition = relationTypeCondition('fr', relationType);
+    const targetCondition =
+      values === undefined
+        ? SQL_TRUE
+        : values.length === 1
+          ? sql`fr.target_ref = ${lower(values[0]!)}`
+          : sql`fr.target_ref in (${valueList(values)})`;
     return strategy === 'in'
-      ? sql`${entityRef} in (select ${sql.ref(`${alias}.source_ref`)} from ${table} where ${where})`
-      : sql`exists (select 1 from ${table} where ${sql.ref(`${alias}.source_ref`)} = ${entityRef} and ${where})`;
+      ? sql`${entityRef} in (select fr.source_ref from catalog_relations fr where ${typeCondition} and ${targetCondition})`
+      : sql`exists (select 1 from catalog_relations fr where fr.source_ref = ${entityRef} and ${typeCondition} and ${targetCondition})`;
   }
 
-  const alias = `fs${suffix}`;
-  const table = sql`catalog_search ${sql.raw(alias)}`;
-  const keyCondition = sql`${sql.ref(`${alias}.key`)} = ${lower(key)}`;
-  const value = sql.ref(`${alias}.value`);
+  const keyCondition = sql`fs.key = ${lower(key)}`;
   const valueCondition =
     values === undefined
       ? SQL_TRUE
       : values.length === 1
-        ? sql`${value} = ${lower(values[0]!)}`
-        : sql`${value} in (${valueList(values)})`;
+        ? sql`fs.value = ${lower(values[0]!)}`
+        : sql`fs.value in (${valueList(values)})`;
   return strategy === 'in'
-    ? sql`${entityRef} in (select ${sql.ref(`${alias}.entity_ref`)} from ${table} where ${keyCondition} and ${valueCondition})`
-    : sql`exists (select 1 from ${table} where ${sql.ref(`${alias}.entity_ref`)} = ${entityRef} and ${keyCondition} and ${valueCondition})`;
-}
-
-/**
- * Matches a relation target that the caller may see: one that is not a
- * stored entity (a dangling reference, which reveals nothing), or one that
- * matches `readable`. Compiled with the aliases suffixed `_t`, so it can sit
- * inside a relation subquery of the caller's own filter.
- */
-export function visibleTargetCondition(
-  targetRef: SqlCondition,
-  readable: EntityFilter,
-  options: CompileOptions,
-): SqlCondition {
-  const suffix = `${options.aliasSuffix ?? ''}_t`;
-  const entity = sql.raw(`te${suffix}`);
-  const check = compileEntityFilter(readable, targetRef, {
-    ...options,
-    strategy: 'exists',
-    rangeWithoutIndex: true,
-    aliasSuffix: suffix,
-  });
-  return sql`(not exists (select 1 from catalog_entities ${entity} where ${sql.ref(`te${suffix}.entity_ref`)} = ${targetRef}) or ${check})`;
+    ? sql`${entityRef} in (select fs.entity_ref from catalog_search fs where ${keyCondition} and ${valueCondition})`
+    : sql`exists (select 1 from catalog_search fs where fs.entity_ref = ${entityRef} and ${keyCondition} and ${valueCondition})`;
 }
 
 /**

@@ -6,7 +6,6 @@ import {
   relationTypeCondition,
   SQL_TRUE,
   type SqlCondition,
-  visibleTargetCondition,
 } from './filter-sql.js';
 import { estimateRows } from './plan-estimates.js';
 import type { QueryContext } from './query-plan.js';
@@ -82,7 +81,6 @@ function leafSubquery(
   context: QueryContext,
   key: string,
   values: string[] | undefined,
-  targets: EntityFilter | undefined,
 ): SqlCondition {
   if (values !== undefined && values.length === 0) {
     return sql`select null as ref where 1 = 0`;
@@ -97,19 +95,8 @@ function leafSubquery(
 
   const relationType = relationTypeOfKey(key);
   if (relationType !== undefined) {
-    const parts = [relationTypeCondition('dr', relationType)];
-    if (values !== undefined) {
-      parts.push(sql`dr.target_ref in (${valueList(values)})`);
-    }
-    if (targets) {
-      parts.push(
-        visibleTargetCondition(sql.ref('dr.target_ref'), targets, {
-          ...compileOptions(context),
-          aliasSuffix: '_d',
-        }),
-      );
-    }
-    return sql`select dr.source_ref as ref from catalog_relations dr where ${sql.join(parts, sql` and `)}`;
+    const targets = values === undefined ? SQL_TRUE : sql`dr.target_ref in (${valueList(values)})`;
+    return sql`select dr.source_ref as ref from catalog_relations dr where ${relationTypeCondition('dr', relationType)} and ${targets}`;
   }
 
   const matches = values === undefined ? SQL_TRUE : sql`ds.value in (${valueList(values)})`;
@@ -129,7 +116,7 @@ export async function analyzeFilter(
   aliases: AliasCounter,
 ): Promise<FilterAnalysis> {
   if (isSearchFilter(filter)) {
-    const subquery = leafSubquery(context, filter.key, filter.values, filter.targets);
+    const subquery = leafSubquery(context, filter.key, filter.values);
     const estimate =
       filter.values?.length === 0
         ? 0

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { CursorPosition } from './cursor.js';
 import type { SqlCondition } from './filter-sql.js';
+import { countAllEntities } from './plan-estimates.js';
 import type { OrderField } from './query-params.js';
 import {
   type EntitySelection,
@@ -53,9 +54,19 @@ const ALWAYS_VALUED = new Set([
 ]);
 
 /**
- * Index rows a walk in result order reads before it collects candidates
- * instead. The window fills a page when at least one row in 20 matches, and
- * reading it costs a few milliseconds on SQLite when fewer do.
+ * Index rows a walk reads for the cost of collecting and sorting one
+ * candidate, when the walk checks kinds only and when it looks rows up.
+ * NOTE: estimated on SQLite with 100,000 generated entities, where a
+ * candidate cost 2 to 3 µs and an index row 0.1 µs with a kind check and 1 to
+ * 2 µs with a lookup. The ratio differs by filter and database.
+ */
+const KIND_CHECKS_PER_CANDIDATE = 20;
+const LOOKUPS_PER_CANDIDATE = 2;
+
+/**
+ * Index rows of the first window of a walk in result order. The window fills
+ * a page when at least one row in 20 matches, and reading it costs a few
+ * milliseconds on SQLite when fewer do.
  */
 function walkWindow(rows: number): number {
   return 1000 + 20 * rows;
@@ -93,9 +104,10 @@ export async function fetchQueryPage(
 
     const bound = position && segmentOf(position, sort) === segment ? position : undefined;
     const scan: SegmentScan = { context, request, segment };
-    // Kind ranges are read in reference order anyway, so the 'all' segment needs no walk.
+    // Kind ranges are read in reference order anyway, so the segments in
+    // reference order need no walk.
     const segmentPlan =
-      segment === 'all' && plan.drivenAlternative?.direct ? plan.drivenAlternative : plan;
+      segment !== 'valued' && plan.drivenAlternative?.direct ? plan.drivenAlternative : plan;
     const found =
       offset > 0 || segmentPlan.driven
         ? await fetchSegment(scan, segmentPlan, bound, undefined, wanted, offset)
@@ -117,10 +129,12 @@ interface SegmentScan {
 }
 
 /**
- * Walks a segment in result order one window of index rows at a time. When a
- * window ends before the page is full and the filter offers candidates, the
- * rest of the page comes from the driven plan. Its cost follows the number of
- * candidates, however rare the matches are in result order.
+ * Walks a segment in result order, first through one window of index rows.
+ * When the window ends before the page is full, nextWalkStep decides how the
+ * walk goes on. It reads on to the end of the page in one query, reads
+ * windows twice as large each time, or hands the rest of the page to the
+ * driven plan, whose cost follows the number of candidates however rare the
+ * matches are in result order.
  */
 async function walkSegment(
   scan: SegmentScan,
@@ -130,25 +144,69 @@ async function walkSegment(
 ): Promise<PageRow[]> {
   const rows: PageRow[] = [];
   let from = bound;
+  let size = scan.request.walkWindow ?? walkWindow(limit);
+  let walked = 0;
   for (;;) {
-    const edge = await windowEdge(scan, from, scan.request.walkWindow ?? walkWindow(limit));
+    const edge = await windowEdge(scan, from, size);
     rows.push(...(await fetchSegment(scan, plan, from, edge, limit - rows.length, 0)));
     if (rows.length >= limit || edge === undefined) {
       return rows;
     }
-    if (plan.drivenAlternative) {
-      const rest = await fetchSegment(
-        scan,
-        plan.drivenAlternative,
-        edge,
-        undefined,
-        limit - rows.length,
-        0,
-      );
-      return [...rows, ...rest];
+    walked += size;
+
+    const step = await nextWalkStep(scan.context, plan, walked);
+    if (step === 'window') {
+      from = edge;
+      size *= 2;
+      continue;
     }
-    from = edge;
+    const restPlan = step === 'collect' ? plan.drivenAlternative! : plan;
+    const rest = await fetchSegment(scan, restPlan, edge, undefined, limit - rows.length, 0);
+    return [...rows, ...rest];
   }
+}
+
+/**
+ * Chooses how a walk goes on after `walked` index rows without filling its
+ * page. Without a driven plan it walks to the end of the page. A walk that
+ * checks kinds only tests each row inside the index, so it walks to the end
+ * when reading an index row for every entity costs less than collecting the
+ * candidates, and collects them otherwise. Any other walk reads windows until
+ * it has cost as much as collecting the candidates, and then collects them,
+ * so it costs at most about twice the cheaper of the two.
+ */
+async function nextWalkStep(
+  context: QueryContext,
+  plan: SelectionPlan,
+  walked: number,
+): Promise<'walk' | 'window' | 'collect'> {
+  const driven = plan.drivenAlternative;
+  if (!driven) {
+    return 'walk';
+  }
+  if (plan.checksKindsOnly) {
+    const total = await countAllEntities(context);
+    return (await candidatesExceed(driven, total / KIND_CHECKS_PER_CANDIDATE)) ? 'walk' : 'collect';
+  }
+  return (await candidatesExceed(driven, walked / LOOKUPS_PER_CANDIDATE)) ? 'window' : 'collect';
+}
+
+/**
+ * Returns true when the driven plan collects more than `count` candidates.
+ * An estimate that stopped at its cap below `count` is counted again further.
+ */
+async function candidatesExceed(driven: SelectionPlan, count: number): Promise<boolean> {
+  const candidates = driven.candidates;
+  if (!candidates) {
+    return false;
+  }
+  if (candidates.estimate > count) {
+    return true;
+  }
+  if (!candidates.capped) {
+    return false;
+  }
+  return (await candidates.countUpTo(Math.floor(count) + 1)) > count;
 }
 
 function segmentOf(position: CursorPosition, sort: OrderField | undefined): Segment {
@@ -219,6 +277,17 @@ function valuedSource(context: QueryContext, plan: SelectionPlan): SqlCondition 
     : sql`catalog_search o ${join} catalog_entities e on e.entity_ref = o.entity_ref`;
 }
 
+/**
+ * Builds the filter of the valued segment. A walk checks it on the reference
+ * in the sort field's index row, so both databases test a kind range inside
+ * the index scan and join an entity only when its row matches.
+ */
+function valuedWhere(plan: SelectionPlan): SqlCondition {
+  return plan.driven
+    ? plan.where(sql.ref('e.entity_ref'))
+    : plan.where(sql.ref('o.entity_ref'), true);
+}
+
 /** Rows of a segment after `bound` and up to `edge` (inclusive), in scan order. */
 async function fetchSegment(
   scan: SegmentScan,
@@ -237,15 +306,17 @@ async function fetchSegment(
     const start = bound
       ? sql`and (o.value, o.entity_ref) ${after} (${bound.value}, ${bound.ref})`
       : sql``;
+    // The bound on o.value alone repeats the row comparison, because SQLite
+    // stops a descending index scan only at a bound on a single column.
     const end = edge
-      ? sql`and (o.value, o.entity_ref) ${upTo} (${edge.value}, ${edge.ref})`
+      ? sql`and (o.value, o.entity_ref) ${upTo} (${edge.value}, ${edge.ref}) and o.value ${upTo} ${edge.value}`
       : sql``;
     const result = await sql<PageRow>`
       select e.entity_ref as ref, e.body as body, o.value as value
       from ${valuedSource(context, plan)}
       where o.key = ${field} and o.value is not null
         and ${smallestValueOnly(field)}
-        and ${plan.where(sql.ref('e.entity_ref'))}
+        and ${valuedWhere(plan)}
         ${start} ${end}
       order by o.value ${direction}, o.entity_ref ${direction}
       limit ${limit} ${skip}
@@ -285,7 +356,7 @@ async function countSegment(scan: SegmentScan, plan: SelectionPlan): Promise<num
       ? sql<{ count: number | string }>`
           select count(*) as count from ${valuedSource(context, plan)}
           where o.key = ${field} and o.value is not null and ${smallestValueOnly(field!)}
-            and ${plan.where(sql.ref('e.entity_ref'))}`
+            and ${valuedWhere(plan)}`
       : sql<{ count: number | string }>`
           select count(*) as count from catalog_entities e
           where ${plan.where(sql.ref('e.entity_ref'))}

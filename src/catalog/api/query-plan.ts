@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { DialectName } from '../../database/index.js';
-import type { EntityFilter } from './entity-filter.js';
+import { type EntityFilter, isSearchFilter } from './entity-filter.js';
 import { MATCH_ALL, normalizeFilter } from './filter-normalize.js';
 import {
   type CompileOptions,
@@ -70,14 +70,33 @@ export interface SelectionPlan {
   driven: boolean;
   /** Driven by kind ranges of the primary key, which are already in reference order. */
   direct: boolean;
-  /** The WHERE condition on the column holding the entity reference. */
-  where(entityRef: SqlCondition): SqlCondition;
+  /**
+   * The WHERE condition on the column holding the entity reference. With
+   * `rangeWithoutIndex`, SQLite may not read a kind condition's reference
+   * range as the access path, because the query walks another index.
+   */
+  where(entityRef: SqlCondition, rangeWithoutIndex?: boolean): SqlCondition;
   /**
    * The driven plan for the same selection, when this plan walks in result
    * order but the filter offers candidates: the fallback for a walk that
    * finds matches too rarely.
    */
   drivenAlternative?: SelectionPlan;
+  /** Number of candidates that a driven plan collects, which its cost follows. */
+  candidates?: CandidateCount;
+  /**
+   * The check per row tests kinds only, which the entity reference shows, so
+   * a walk tests it inside the index scan without a lookup.
+   */
+  checksKindsOnly: boolean;
+}
+
+export interface CandidateCount {
+  estimate: number;
+  /** The estimate stopped at the cap of its count, so the true number may be larger. */
+  capped: boolean;
+  /** Counts the candidates up to `cap`, as estimateRows does. */
+  countUpTo(cap: number): Promise<number>;
 }
 
 /**
@@ -131,6 +150,7 @@ function buildPlan(
   filter: EntityFilter,
   fullText: FullTextFilter | undefined,
   driver: { candidates: Candidates; residual: EntityFilter } | undefined,
+  candidates?: CandidateCount,
 ): SelectionPlan {
   // A direct driver needs no IN list: its kind ranges in the filter are the access path.
   const collected = driver !== undefined && !driver.candidates.direct;
@@ -138,18 +158,36 @@ function buildPlan(
   return {
     driven: driver !== undefined,
     direct: driver?.candidates.direct ?? false,
-    where(entityRef) {
+    ...(candidates ? { candidates } : {}),
+    checksKindsOnly: fullText === undefined && testsKindsOnly(checked),
+    where(entityRef, rangeWithoutIndex = false) {
       const parts: SqlCondition[] = [];
       if (collected) {
         parts.push(sql`${entityRef} in (${driver.candidates.subquery})`);
       }
-      parts.push(compileEntityFilter(checked, entityRef, compileOptions(context, collected)));
+      parts.push(
+        compileEntityFilter(
+          checked,
+          entityRef,
+          compileOptions(context, collected || rangeWithoutIndex),
+        ),
+      );
       if (fullText && fullText.fields.length > 0) {
         parts.push(fullTextCondition(entityRef, fullText));
       }
       return sql.join(parts, sql` and `);
     },
   };
+}
+
+function testsKindsOnly(filter: EntityFilter): boolean {
+  if (isSearchFilter(filter)) {
+    return filter.key.toLocaleLowerCase('en-US') === 'kind' && filter.values !== undefined;
+  }
+  if ('not' in filter) {
+    return testsKindsOnly(filter.not);
+  }
+  return ('allOf' in filter ? filter.allOf : filter.anyOf).every(testsKindsOnly);
 }
 
 /**
@@ -188,20 +226,28 @@ export async function planSelection(
     return buildPlan(context, filter, selection.fullText, undefined);
   }
 
-  let { estimate } = driver.candidates;
-  const threshold = driverThreshold(total, goal);
-  if (driver.candidates.capped && estimate < threshold) {
-    // Ranking stopped counting early. Count the index rows that drive these
-    // candidates, an upper bound of their number, far enough to decide.
-    estimate = await estimateRows(
+  // Counts the index rows that drive these candidates, an upper bound of their number.
+  const countUpTo = (cap: number) =>
+    estimateRows(
       context,
       `refine:${JSON.stringify(normalized)}`,
       driver.candidates.countQuery,
-      Math.min(ESTIMATE_CAP, Math.ceil(threshold) + 1),
+      Math.min(ESTIMATE_CAP, cap),
     );
+  let { estimate, capped } = driver.candidates;
+  const threshold = driverThreshold(total, goal);
+  if (capped && estimate < threshold) {
+    // Ranking stopped counting early, so count far enough to decide.
+    const cap = Math.min(ESTIMATE_CAP, Math.ceil(threshold) + 1);
+    estimate = await countUpTo(cap);
+    capped = estimate >= cap;
   }
 
-  const driven = buildPlan(context, filter, selection.fullText, driver);
+  const driven = buildPlan(context, filter, selection.fullText, driver, {
+    estimate,
+    capped,
+    countUpTo,
+  });
   if (preferDriver(estimate, total, goal)) {
     return driven;
   }

@@ -7,7 +7,7 @@ import {
   type Principal,
   reduceCriteria,
 } from '../../permissions/index.js';
-import { type EntityFilter, isSearchFilter, relationTypeOfKey } from './entity-filter.js';
+import type { EntityFilter } from './entity-filter.js';
 import { CATALOG_ENTITY_READ, CATALOG_ENTITY_RESOURCE_TYPE } from './permissions.js';
 
 /** The part of the permission service that decides a permission for a principal. */
@@ -91,33 +91,4 @@ function filterOfDecision(
     );
   }
   return criteriaToEntityFilter(decision.conditions, registry);
-}
-
-/**
- * Limits the relation conditions of a caller's own filter to relations whose
- * target the caller may see (EntitySearchFilter.targets), so that a filter
- * such as `relations.ownerOf=resource:default/secret` cannot reveal a
- * relation to an entity outside `readable`. Returns the filter unchanged when
- * every entity is readable.
- */
-export function limitRelationTargets(
-  filter: EntityFilter | undefined,
-  readable: EntityFilter | undefined,
-): EntityFilter | undefined {
-  if (!filter || !readable) {
-    return filter;
-  }
-  const limit = (item: EntityFilter): EntityFilter => {
-    if (isSearchFilter(item)) {
-      return relationTypeOfKey(item.key) === undefined ? item : { ...item, targets: readable };
-    }
-    if ('not' in item) {
-      return { not: limit(item.not) };
-    }
-    if ('allOf' in item) {
-      return { allOf: item.allOf.map(limit) };
-    }
-    return { anyOf: item.anyOf.map(limit) };
-  };
-  return limit(filter);
 }

@@ -217,3 +217,114 @@ describe('catalog rule parameters', () => {
     );
   });
 });
+
+describe('IS_ENTITY_OWNER claims in a roles file', () => {
+  const registry = new PermissionRegistry();
+  registry.registerPermissions(...catalogPermissions);
+  registry.registerRules(...catalogPermissionRules);
+
+  const rolesWithClaims = (claims: string) =>
+    [
+      'roles:',
+      '  - name: owners',
+      '    members: [group:default/team-a]',
+      '    grants:',
+      '      - permission: catalog.entity.read',
+      '        conditions:',
+      '          rule: IS_ENTITY_OWNER',
+      `          params: { claims: ${claims} }`,
+    ].join('\n');
+
+  const INVALID: Array<{ name: string; claims: string; value: string; fix: RegExp }> = [
+    {
+      name: 'without a kind',
+      claims: '[team-a]',
+      value: 'team-a',
+      fix: /<kind>:\[<namespace>\/\]<name>/,
+    },
+    {
+      name: 'as a mistyped alias',
+      claims: "['$ownerref']",
+      value: '$ownerref',
+      fix: /\$ownerRefs or \$currentUser/,
+    },
+    {
+      name: 'without a name',
+      claims: "['group:default/']",
+      value: 'group:default/',
+      fix: /<kind>:/,
+    },
+    {
+      name: 'with a space',
+      claims: "['group:default/team a']",
+      value: 'group:default/team a',
+      fix: /letters, digits/,
+    },
+    {
+      name: 'with a bad kind',
+      claims: "['gr-oup:team-a']",
+      value: 'gr-oup:team-a',
+      fix: /letters, digits/,
+    },
+    {
+      name: 'with NUL',
+      claims: '["group:default/te\\0am"]',
+      value: 'group:default/te\u0000am',
+      fix: /letters/,
+    },
+    {
+      name: 'with a long name',
+      claims: `['group:default/${'n'.repeat(64)}']`,
+      value: 'n'.repeat(64),
+      fix: /letters/,
+    },
+  ];
+
+  for (const item of INVALID) {
+    test(`claim ${item.name} fails at load`, () => {
+      assert.throws(
+        () => parseRolesFile('roles.yaml', rolesWithClaims(item.claims), registry),
+        (error: Error & { details?: Array<{ path: string; message: string }> }) => {
+          const [detail] = error.details ?? [];
+          assert.equal(error.details?.length, 1, JSON.stringify(error.details));
+          assert.match(detail?.path ?? '', /roles\.yaml.*claims/);
+          assert.ok(detail?.message.includes(item.value), detail?.message);
+          assert.match(detail?.message ?? '', /IS_ENTITY_OWNER/);
+          assert.match(detail?.message ?? '', item.fix);
+          return true;
+        },
+      );
+    });
+  }
+
+  test('claims that are not text fail at load', () => {
+    for (const claims of ['[42]', "'group:default/team-a'", '[null]']) {
+      assert.throws(
+        () => parseRolesFile('roles.yaml', rolesWithClaims(claims), registry),
+        (error: Error & { details?: Array<{ message: string }> }) => {
+          const message = error.details?.[0]?.message ?? '';
+          assert.match(message, /IS_ENTITY_OWNER/, claims);
+          assert.match(message, /group:default\/team-a/, claims);
+          return true;
+        },
+        claims,
+      );
+    }
+  });
+
+  test('full, short and alias claims load', () => {
+    const roles = parseRolesFile(
+      'roles.yaml',
+      rolesWithClaims("['Group:Default/Team-A', 'group:team-b', '$ownerRefs', '$currentUser']"),
+      registry,
+    );
+
+    assert.equal(roles.roles.length, 1);
+  });
+
+  test('short claim normalizes to a full reference', () => {
+    const params = isEntityOwner.paramsSchema.parse({ claims: ['Group:Team-B', 'user:ops/Ada'] });
+
+    assert.deepEqual(params.claims, ['group:default/team-b', 'user:ops/ada']);
+  });
+});

@@ -48,13 +48,17 @@ function searchFilter(key: string, value: string | undefined): EntityFilter {
 /** Backstage's rules for kinds, namespaces and names, which every stored entity passes. */
 const validator = makeValidator();
 
+const claimText = z.string({
+  error: 'each claim must be text: write an entity reference such as group:default/team-a',
+});
+
 /**
  * An owner reference in a claim: parsed and written in full and in lowercase
  * (`group:team-a` becomes `group:default/team-a`), as relation targets are
  * stored. A claim without a kind or with an invalid part is rejected, because
  * it could never match an owner.
  */
-const ownerClaim = z.string().transform((value, context) => {
+const ownerClaim = claimText.transform((value, context) => {
   let ref: { kind: string; namespace: string; name: string };
   try {
     ref = parseEntityRef(value);
@@ -82,7 +86,9 @@ const ownerClaim = z.string().transform((value, context) => {
 const claimsParams = z
   .object({
     claims: z
-      .array(ownerClaim)
+      .array(ownerClaim, {
+        error: 'claims must be a list: write [group:default/team-a] or [$ownerRefs]',
+      })
       .describe('Entity references of owners, such as group:default/team-a; any one matches'),
   })
   .strict();
