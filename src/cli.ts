@@ -2,10 +2,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { catalogPermissionRules, catalogPermissions } from './catalog/api/index.js';
 import { registerCatalogCommands } from './catalog/cli.js';
 import { type LoadedConfig, loadConfig } from './config/index.js';
 import { formatErrorForTerminal } from './errors/index.js';
 import { createLogger } from './logging.js';
+import { registerImportRbacCommand } from './permissions/cli.js';
+import { PermissionRegistry, policyPermissions } from './permissions/index.js';
+import { registerPolicyLintAndPlan } from './policy-commands.js';
 import { createPortal } from './server.js';
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -16,6 +20,17 @@ export function defaultConfigFiles(cwd: string = process.cwd()): string[] {
     .map((name) => path.join(cwd, name))
     .filter((file) => existsSync(file));
   return local.length > 0 ? local : [path.join(packageRoot, 'examples', 'app-config.yaml')];
+}
+
+/**
+ * Creates the registry with the permissions and rules that createPortal
+ * registers, for commands that check roles without a database.
+ */
+export function createCommandRegistry(): PermissionRegistry {
+  const registry = new PermissionRegistry();
+  registry.registerPermissions(...policyPermissions, ...catalogPermissions);
+  registry.registerRules(...catalogPermissionRules);
+  return registry;
 }
 
 /** Runs the command line; resolves to the process exit code. */
@@ -41,6 +56,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   registerCatalogCommands(program);
+
+  const policy = program.command('policy').description('Work with roles files and RBAC policies');
+  registerImportRbacCommand(policy, createCommandRegistry);
+  registerPolicyLintAndPlan(policy, defaultConfigFiles, createCommandRegistry);
 
   try {
     await program.parseAsync([...argv]);

@@ -8,6 +8,7 @@ import { createIdentity, type Identity, identityMigrations } from './identity/in
 import {
   PermissionRegistry,
   PermissionService,
+  policyPermissions,
   registerPermissionRoutes,
 } from './permissions/index.js';
 import { createShell } from './shell/index.js';
@@ -38,7 +39,10 @@ export interface CreatePortalOptions {
  */
 export async function createPortal(options: CreatePortalOptions): Promise<Portal> {
   const { config, logger } = options;
-  const database = connectDatabase(config.database);
+  const database = connectDatabase(config.database, {
+    onIdleConnectionError: (error) =>
+      logger.warn({ err: error }, 'an idle database connection failed; the pool opens a new one'),
+  });
   const closers: Array<() => Promise<void>> = [() => database.destroy()];
 
   try {
@@ -46,6 +50,7 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
     logger.info({ database: database.description }, 'database migrated');
 
     const registry = new PermissionRegistry();
+    registry.registerPermissions(...policyPermissions);
     const catalog = createCatalog({ database, config: config.catalog, logger, registry });
     closers.unshift(() => catalog.stop());
     const permissions = new PermissionService(registry, config.permission.rolesFile);
@@ -74,7 +79,9 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
     closers.unshift(() => app.close());
 
     await identity.registerRoutes(app);
-    await registerPermissionRoutes(app, permissions);
+    await registerPermissionRoutes(app, permissions, {
+      resolvePrincipal: (userRef) => identity.resolvePrincipal(userRef),
+    });
     await catalog.registerRoutes(app, permissions);
     await shell.registerRoutes(app);
     await app.ready();

@@ -11,6 +11,7 @@ import {
 } from './api/index.js';
 import { createCatalogDirectory } from './directory.js';
 import { createCatalogIngestion } from './ingestion/index.js';
+import { createEntityResourceType } from './permission-resources.js';
 
 /** Counts from one refresh of every location. */
 export interface RefreshSummary {
@@ -26,6 +27,8 @@ export interface CatalogDirectory {
   findUserRefByEmail(email: string): Promise<string | undefined>;
   /** Finds the User entity named `name` in the default namespace, ignoring case. */
   findUserRefByName(name: string): Promise<string | undefined>;
+  /** Returns the reference when a User entity with that reference exists. */
+  findUserRef(ref: string): Promise<string | undefined>;
   /** Returns the reference when a Group entity with that reference exists. */
   findGroupRef(ref: string): Promise<string | undefined>;
   /** Direct groups of a user, from its `memberOf` relations (declared on either side). */
@@ -62,10 +65,14 @@ export interface Catalog {
   stop(): Promise<void>;
 }
 
-/** Composes the catalog: permissions and rules, ingestion, the REST API and the directory. */
+/**
+ * Composes the catalog: permissions, rules and the catalog-entity resource
+ * type, ingestion, the REST API and the directory.
+ */
 export function createCatalog(options: CatalogOptions): Catalog {
   options.registry.registerPermissions(...catalogPermissions);
   options.registry.registerRules(...catalogPermissionRules);
+  options.registry.registerResourceType(createEntityResourceType(options.database));
 
   const ingestion = createCatalogIngestion(options);
   return {

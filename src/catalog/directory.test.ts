@@ -35,6 +35,15 @@ describeEachDialect('catalog directory', (context) => {
     assert.equal(await directory.findUserRefByName('team-a'), undefined);
   });
 
+  test('finds a user by reference ignoring case', async () => {
+    assert.equal(await directory.findUserRef('user:default/Ada'), 'user:default/ada');
+  });
+
+  test('finds no user for another kind or a missing user', async () => {
+    assert.equal(await directory.findUserRef('group:default/team-a'), undefined);
+    assert.equal(await directory.findUserRef('user:default/mallory'), undefined);
+  });
+
   test('finds a group by reference ignoring case', async () => {
     assert.equal(await directory.findGroupRef('group:default/Team-A'), 'group:default/team-a');
   });

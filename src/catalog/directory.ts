@@ -50,6 +50,14 @@ export function createCatalogDirectory(database: DatabaseHandle): CatalogDirecto
       return (await entityExists(ref)) ? ref : undefined;
     },
 
+    async findUserRef(ref) {
+      const value = ref.trim().toLowerCase();
+      if (!value.startsWith('user:')) {
+        return undefined;
+      }
+      return (await entityExists(value)) ? value : undefined;
+    },
+
     async findGroupRef(ref) {
       const value = ref.trim().toLowerCase();
       if (!value.startsWith('group:')) {

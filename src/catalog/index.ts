@@ -6,4 +6,5 @@ export {
   type RefreshSummary,
 } from './catalog.js';
 export { catalogMigrations } from './migrations.js';
+export { readOrganisation } from './organisation.js';
 export type { CatalogTables } from './tables.js';

@@ -33,8 +33,16 @@ export interface DatabaseHandle {
   destroy(): Promise<void>;
 }
 
+export interface ConnectOptions {
+  /** Receives errors of idle PostgreSQL connections, such as the server ending them. */
+  onIdleConnectionError?: (error: Error) => void;
+}
+
 /** Opens the database that the config names, creating the SQLite folder when needed. */
-export function connectDatabase(config: DatabaseConfig): DatabaseHandle {
+export function connectDatabase(
+  config: DatabaseConfig,
+  options: ConnectOptions = {},
+): DatabaseHandle {
   if (config.client === 'better-sqlite3') {
     const filename = config.connection === ':memory:' ? ':memory:' : config.connection.filename;
     if (filename !== ':memory:') {
@@ -71,6 +79,14 @@ export function connectDatabase(config: DatabaseConfig): DatabaseHandle {
     ...poolConfig,
     max: config.pool.max,
     statement_timeout: config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+  });
+  // An idle pooled connection that the server ends (a restart, an
+  // administrator's kill) emits 'error' on the pool; without a listener Node
+  // would end the process. The pool drops that connection and opens another
+  // on the next query, so reporting it is enough.
+  pool.on('error', (error) => {
+    const report = options.onIdleConnectionError ?? ((fault: Error) => console.error(fault));
+    report(error);
   });
   const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
   return {

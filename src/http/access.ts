@@ -27,7 +27,33 @@ declare module 'fastify' {
 export interface RouteRecord {
   method: string;
   url: string;
-  access: RouteAccess;
+  /** The route's `config.access` as registered; undefined when it declares none. */
+  access: RouteAccess | undefined;
+}
+
+/**
+ * Returns true for exactly one of the three declarations: `{ public: true }`,
+ * `{ signedIn: true }` or `{ permission: '<name>' }`. Anything else, such as
+ * `{ public: false }` or `{}`, declares nothing.
+ */
+export function isRouteAccess(value: unknown): value is RouteAccess {
+  if (value === null || typeof value !== 'object') {
+    return false;
+  }
+  const entries = Object.entries(value);
+  if (entries.length !== 1) {
+    return false;
+  }
+  const [key, setting] = entries[0]!;
+  if (key === 'public' || key === 'signedIn') {
+    return setting === true;
+  }
+  return key === 'permission' && typeof setting === 'string' && setting.length > 0;
+}
+
+/** Walks the route inventory and returns every route that declares no valid access. */
+export function findUndeclaredRoutes(routes: readonly RouteRecord[]): RouteRecord[] {
+  return routes.filter((route) => !isRouteAccess(route.access));
 }
 
 export function describeAccess(access: RouteAccess): string {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { InputError } from '../errors/index.js';
 import { createLogger } from '../logging.js';
 import { PermissionRegistry, PermissionService, type Principal } from '../permissions/index.js';
-import { createHttpServer, redactUrl } from './index.js';
+import { createHttpServer, findUndeclaredRoutes, redactUrl } from './index.js';
 
 const ada: Principal = {
   userEntityRef: 'user:default/ada',
@@ -41,8 +41,40 @@ async function createTestServerWith(extra: { canonicalOrigin?: string }) {
 
 test('route without an access declaration is rejected', async () => {
   const { app } = await createTestServer();
+  app.get('/api/undeclared', async () => 'hidden');
 
-  assert.throws(() => app.get('/api/undeclared', async () => 'hidden'), /declares no access/);
+  await assert.rejects(
+    async () => await app.ready(),
+    /Routes declare no access: GET \/api\/undeclared, HEAD/,
+  );
+});
+
+test('route inventory check finds an undeclared route', async () => {
+  const { app, routes } = await createTestServer();
+  app.get('/api/open', { config: { access: { public: true } } }, async () => 'open');
+  app.get('/api/undeclared', async () => 'hidden');
+  app.post('/api/half', { config: { access: { public: false } as never } }, async () => 'x');
+  app.post('/api/empty', { config: { access: {} as never } }, async () => 'x');
+
+  const undeclared = findUndeclaredRoutes(routes).map((route) => `${route.method} ${route.url}`);
+
+  assert.deepEqual(undeclared, [
+    'GET /api/undeclared',
+    'HEAD /api/undeclared',
+    'POST /api/half',
+    'POST /api/empty',
+  ]);
+  await assert.rejects(async () => await app.ready(), /POST \/api\/half, POST \/api\/empty/);
+});
+
+test('route inventory check passes declared routes', async () => {
+  const { app, routes } = await createTestServer();
+  app.get('/api/open', { config: { access: { public: true } } }, async () => 'open');
+  app.get('/api/me', { config: { access: { signedIn: true } } }, async () => 'me');
+  app.post('/api/report', { config: { access: { permission: 'report.use' } } }, async () => 'ran');
+
+  assert.deepEqual(findUndeclaredRoutes(routes), []);
+  await app.ready();
 });
 
 test('route naming an unregistered permission is rejected', async () => {

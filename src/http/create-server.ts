@@ -10,7 +10,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { AuthenticationError, NotAllowedError } from '../errors/index.js';
 import type { PermissionService, Principal } from '../permissions/index.js';
-import type { RouteAccess, RouteRecord } from './access.js';
+import { findUndeclaredRoutes, isRouteAccess, type RouteRecord } from './access.js';
 import { errorBody, handleError } from './error-handler.js';
 
 export interface HttpServerOptions {
@@ -55,15 +55,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
 
+  // Every route enters the inventory, declared or not, so that the check at
+  // ready time and the route inventory test see the same list.
   app.addHook('onRoute', (route) => {
     const access = route.config?.access;
     const methods = [route.method].flat();
-    if (!access) {
-      throw new Error(
-        `Route ${methods.join(',')} ${route.url} declares no access: set config.access to { public: true }, { signedIn: true } or { permission: '…' }`,
-      );
-    }
-    if ('permission' in access && !options.permissions.registry.getPermission(access.permission)) {
+    if (
+      isRouteAccess(access) &&
+      'permission' in access &&
+      !options.permissions.registry.getPermission(access.permission)
+    ) {
       throw new Error(
         `Route ${methods.join(',')} ${route.url} names unregistered permission ${access.permission}`,
       );
@@ -73,14 +74,31 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     }
   });
 
+  app.addHook('onReady', async () => {
+    const undeclared = findUndeclaredRoutes(routes);
+    if (undeclared.length > 0) {
+      const list = undeclared.map((route) => `${route.method} ${route.url}`).join(', ');
+      throw new Error(
+        `Routes declare no access: ${list}. Set config.access to { public: true }, { signedIn: true } or { permission: '…' }`,
+      );
+    }
+  });
+
   const canonical = options.canonicalOrigin ? new URL(options.canonicalOrigin) : undefined;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (canonical && isPageRequest(request) && request.headers.host !== canonical.host) {
       return reply.redirect(`${canonical.origin}${request.url}`, 302);
     }
-    const access: RouteAccess | undefined = request.routeOptions.config?.access;
-    if (!access || 'public' in access) {
+    if (request.is404) {
+      return;
+    }
+    const access: unknown = request.routeOptions.config?.access;
+    if (!isRouteAccess(access)) {
+      // Unreachable once onReady has passed; kept so that no route is ever served without a declaration.
+      throw new Error(`Route ${request.routeOptions.url} declares no access and is not served`);
+    }
+    if ('public' in access) {
       return;
     }
 

@@ -1,4 +1,10 @@
-export { describeAccess, type RouteAccess, type RouteRecord } from './access.js';
+export {
+  describeAccess,
+  findUndeclaredRoutes,
+  isRouteAccess,
+  type RouteAccess,
+  type RouteRecord,
+} from './access.js';
 export {
   createHttpServer,
   type HttpServer,

@@ -20,6 +20,7 @@ import {
 import { CALLBACK_PATH, registerIdentityRoutes } from './routes.js';
 import { loadOrCreateSecret } from './secrets.js';
 import { createSessions, type SessionView } from './sessions.js';
+import { resolveUserPrincipal } from './sign-in-resolution.js';
 
 export { DEVELOPMENT_PROVIDER_PATH, type DevelopmentProvider } from './development-provider.js';
 export { identityMigrations } from './migrations.js';
@@ -28,6 +29,7 @@ export {
   type IdentityClaims,
   readIdentityClaims,
   resolveSignIn,
+  resolveUserPrincipal,
   type SignInResolution,
 } from './sign-in-resolution.js';
 export type { IdentityTables } from './tables.js';
@@ -35,6 +37,11 @@ export type { IdentityTables } from './tables.js';
 export interface Identity {
   /** Finds the signed-in user of a request from its session cookie. */
   authenticate(request: FastifyRequest): Promise<Principal | undefined>;
+  /**
+   * Builds the Principal of a User entity from the catalog's memberships, as
+   * sign-in does without a groups claim; undefined when no such user exists.
+   */
+  resolvePrincipal(userRef: string): Promise<Principal | undefined>;
   /** Registers the sign-in routes and, when enabled, the development provider. */
   registerRoutes(app: FastifyInstance): Promise<void>;
   close(): Promise<void>;
@@ -101,6 +108,12 @@ export async function createIdentity(options: CreateIdentityOptions): Promise<Id
       views.set(request, view);
       return view.principal;
     },
+
+    resolvePrincipal: (userRef) =>
+      resolveUserPrincipal(userRef, {
+        directory,
+        transitiveGroupOwnership: config.permission.transitiveGroupOwnership,
+      }),
 
     async registerRoutes(app) {
       await developmentProvider?.registerRoutes(app);

@@ -13,6 +13,7 @@ import {
   type IdentityClaims,
   readIdentityClaims,
   resolveSignIn,
+  resolveUserPrincipal,
 } from './sign-in-resolution.js';
 
 describe('readIdentityClaims', () => {
@@ -177,6 +178,35 @@ describeEachDialect('resolveSignIn', (context) => {
       'group:default/group-1',
       'group:default/group-a',
     ]);
+  });
+
+  test('resolves a user reference from the catalog alone', async () => {
+    const principal = await resolveUserPrincipal('user:default/Ada', {
+      directory,
+      transitiveGroupOwnership: true,
+    });
+
+    assert.deepEqual(principal, {
+      userEntityRef: 'user:default/ada',
+      groupEntityRefs: [
+        'group:default/company',
+        'group:default/engineering',
+        'group:default/team-a',
+      ],
+      ownershipEntityRefs: [
+        'user:default/ada',
+        'group:default/company',
+        'group:default/engineering',
+        'group:default/team-a',
+      ],
+    });
+  });
+
+  test('resolves no principal for a missing user', async () => {
+    const options = { directory, transitiveGroupOwnership: true };
+
+    assert.equal(await resolveUserPrincipal('user:default/mallory', options), undefined);
+    assert.equal(await resolveUserPrincipal('group:default/team-a', options), undefined);
   });
 
   describe('case C6: ownership through a parent group', () => {

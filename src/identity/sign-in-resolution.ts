@@ -88,7 +88,36 @@ export async function resolveSignIn(
     }
   }
 
-  const catalogGroups = await directory.getDirectGroupRefs(match.userRef);
+  const { principal, cycles } = await buildPrincipal(match.userRef, claimGroups, options);
+  return { principal, matchedBy: match.matchedBy, unknownGroups, cycles };
+}
+
+/**
+ * Builds the Principal of a User entity named by reference from the catalog
+ * alone, as sign-in does but without a groups claim: the catalog's
+ * memberships and every ancestor of those groups. Returns undefined when no
+ * User entity has that reference.
+ */
+export async function resolveUserPrincipal(
+  userRef: string,
+  options: ResolveSignInOptions,
+): Promise<Principal | undefined> {
+  const found = await options.directory.findUserRef(userRef);
+  if (!found) {
+    return undefined;
+  }
+  const { principal } = await buildPrincipal(found.toLowerCase(), [], options);
+  return principal;
+}
+
+/** Joins the claim groups with the catalog's memberships and their ancestors into a Principal. */
+async function buildPrincipal(
+  userRef: string,
+  claimGroups: readonly string[],
+  options: ResolveSignInOptions,
+): Promise<{ principal: Principal; cycles: string[][] }> {
+  const { directory } = options;
+  const catalogGroups = await directory.getDirectGroupRefs(userRef);
   const directGroups = unique([...claimGroups, ...catalogGroups.map((ref) => ref.toLowerCase())]);
   const expanded = await directory.expandGroupAncestors(directGroups);
   const allGroups = unique([
@@ -99,12 +128,10 @@ export async function resolveSignIn(
   const ownedThrough = options.transitiveGroupOwnership ? allGroups : directGroups;
   return {
     principal: {
-      userEntityRef: match.userRef,
+      userEntityRef: userRef,
       groupEntityRefs: allGroups,
-      ownershipEntityRefs: [match.userRef, ...ownedThrough.filter((ref) => ref !== match.userRef)],
+      ownershipEntityRefs: [userRef, ...ownedThrough.filter((ref) => ref !== userRef)],
     },
-    matchedBy: match.matchedBy,
-    unknownGroups,
     cycles: expanded.cycles,
   };
 }

@@ -1,4 +1,15 @@
 export {
+  type AuthorizeResponseItem,
+  authorizeBatch,
+  toBackstageConditions,
+} from './authorize-batch.js';
+export {
+  type AuthorizeRequestItem,
+  MAX_AUTHORIZE_ITEMS,
+  MAX_AUTHORIZE_RESOURCE_REFS,
+  parseAuthorizeRequest,
+} from './authorize-request.js';
+export {
   CURRENT_USER_ALIAS,
   criteriaSchema,
   evaluateCriteria,
@@ -8,8 +19,20 @@ export {
   reduceCriteria,
   validateCriteria,
 } from './conditions.js';
-export { Policy } from './policy.js';
-export { type AnyPermissionRule, PermissionRegistry, type PermissionRule } from './registry.js';
+export {
+  type ExplainedCriteria,
+  type ExplainedGrant,
+  type Explanation,
+  explainDecision,
+} from './explain.js';
+export { type ApplicableGrant, Policy } from './policy.js';
+export { PERMISSION_POLICY_READ, policyPermissions } from './policy-permissions.js';
+export {
+  type AnyPermissionRule,
+  PermissionRegistry,
+  type PermissionResourceType,
+  type PermissionRule,
+} from './registry.js';
 export {
   loadRolesFile,
   parseMemberRef,
@@ -19,7 +42,7 @@ export {
   type RolesFile,
   rolesFileSchema,
 } from './roles-file.js';
-export { registerPermissionRoutes } from './routes.js';
+export { type PermissionRouteOptions, registerPermissionRoutes } from './routes.js';
 export { PermissionService } from './service.js';
 export type {
   ConditionCriteria,

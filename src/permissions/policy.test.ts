@@ -275,3 +275,112 @@ test('roles file checks permissions and rules after the schema', () => {
     /^roles\.yaml:12: roles\[1\]\.name role 'r' is already defined as roles\[0\]/,
   );
 });
+
+test('wildcard grants need an acknowledgement', () => {
+  const text = [
+    'roles:',
+    '  - name: admin',
+    '    members: [user:ada]',
+    '    grants:',
+    "      - permission: '*'",
+    '      - permission: item.*',
+    '      - permission: nothing.*',
+    '        acknowledgeWildcard: true',
+    "      - permission: '*'",
+    '        acknowledgeWildcard: true',
+    '        conditions: { rule: IS_KIND, params: { kinds: [a] } }',
+    '      - permission: item.read',
+    '        acknowledgeWildcard: true',
+    '',
+  ].join('\n');
+
+  let error: unknown;
+  try {
+    parseRolesFile('roles.yaml', text, createRegistry());
+  } catch (caught) {
+    error = caught;
+  }
+
+  assert.ok(error instanceof ConfigError);
+  const faults = error.details.map((detail) => `${detail.path} ${detail.message}`);
+  assert.equal(faults.length, 5, faults.join('\n'));
+  assert.match(
+    faults[0] ?? '',
+    /^roles\.yaml:5: roles\[0\]\.grants\[0\]\.permission '\*' grants every permission of every capability.*add acknowledgeWildcard: true/,
+  );
+  assert.match(faults[1] ?? '', /^roles\.yaml:6: .*every permission of the item capability/);
+  assert.match(faults[2] ?? '', /^roles\.yaml:7: .*'nothing\.\*' matches no registered permission/);
+  assert.match(
+    faults[3] ?? '',
+    /^roles\.yaml:11: roles\[0\]\.grants\[3\]\.conditions .*resource types \(none\), item/,
+  );
+  assert.match(faults[4] ?? '', /^roles\.yaml:13: .*not a wildcard.*remove acknowledgeWildcard/);
+});
+
+test('acknowledged wildcard grants cover their permissions', () => {
+  const policy = policyOf(
+    [
+      'roles:',
+      '  - name: item-admin',
+      '    members: [user:ada]',
+      '    grants:',
+      '      - permission: item.*',
+      '        acknowledgeWildcard: true',
+      '        conditions: { rule: IS_KIND, params: { kinds: [box] } }',
+      '  - name: admin',
+      '    members: [user:bob]',
+      "    grants: [{ permission: '*', acknowledgeWildcard: true }]",
+      '',
+    ].join('\n'),
+  );
+  const bob: Principal = {
+    userEntityRef: 'user:default/bob',
+    ownershipEntityRefs: ['user:default/bob'],
+    groupEntityRefs: [],
+  };
+  const box: Item = { kind: 'box', owners: [] };
+  const crate: Item = { kind: 'crate', owners: [] };
+
+  assert.equal(policy.authorize(ada, 'item.read', box).result, 'ALLOW');
+  assert.equal(policy.authorize(ada, 'item.delete', box).result, 'ALLOW');
+  assert.equal(policy.authorize(ada, 'item.delete', crate).result, 'DENY');
+  assert.equal(policy.authorize(ada, 'report.use').result, 'DENY');
+  for (const permission of ['item.read', 'item.delete', 'report.use']) {
+    assert.equal(policy.authorize(bob, permission).result, 'ALLOW', permission);
+  }
+});
+
+test('allSignedInUsers makes every principal a member', () => {
+  const policy = policyOf(
+    [
+      'roles:',
+      '  - name: everyone',
+      '    allSignedInUsers: true',
+      '    grants: [{ permission: report.use }]',
+      '  - name: no-members',
+      '    grants: [{ permission: item.read }]',
+      '',
+    ].join('\n'),
+  );
+  const stranger: Principal = {
+    userEntityRef: 'user:default/stranger',
+    ownershipEntityRefs: ['user:default/stranger'],
+    groupEntityRefs: [],
+  };
+
+  assert.equal(policy.authorize(stranger, 'report.use').result, 'ALLOW');
+  assert.equal(policy.authorize(stranger, 'item.read').result, 'DENY');
+  let error: unknown;
+  try {
+    parseRolesFile(
+      'roles.yaml',
+      'roles:\n  - name: r\n    allSignedInUsers: false\n    grants: [{ permission: report.use }]\n',
+      createRegistry(),
+    );
+  } catch (caught) {
+    error = caught;
+  }
+  assert.ok(error instanceof ConfigError);
+  assert.equal(error.details[0]?.path, 'roles.yaml:3: roles[0].allSignedInUsers');
+  assert.match(error.details[0]?.message ?? '', /false is invalid: expected one of true/);
+});

@@ -1,7 +1,7 @@
 import { NotAllowedError } from '../errors/index.js';
 import { evaluateCriteria, expandAliases } from './conditions.js';
 import type { PermissionRegistry } from './registry.js';
-import type { RolesFile } from './roles-file.js';
+import { expandGrantPermission, type RolesFile } from './roles-file.js';
 import type { ConditionCriteria, Decision, DecisionSource, Principal } from './types.js';
 
 interface CompiledGrant {
@@ -9,6 +9,18 @@ interface CompiledGrant {
   conditions?: ConditionCriteria;
   /** Lowercase user and group references of the role's members. */
   members: ReadonlySet<string>;
+  /** The role sets `allSignedInUsers: true`, so the grant applies to every principal. */
+  everyone: boolean;
+}
+
+/** A grant that applies to a principal, with the reason it applies. */
+export interface ApplicableGrant {
+  source: DecisionSource;
+  conditions?: ConditionCriteria;
+  /** The principal's user and group references that are members of the grant's role. */
+  via: string[];
+  /** The role sets `allSignedInUsers: true`, so the grant applies to every principal. */
+  allSignedInUsers: boolean;
 }
 
 /**
@@ -25,17 +37,48 @@ export class Policy {
   ) {
     for (const role of roles.roles) {
       const members = new Set(role.members.map((member) => member.toLowerCase()));
+      const everyone = role.allSignedInUsers === true;
       role.grants.forEach((grant, index) => {
         const compiled: CompiledGrant = {
           source: { role: role.name, grant: index, effect: grant.effect },
           members,
+          everyone,
           ...(grant.conditions ? { conditions: grant.conditions } : {}),
         };
-        const list = this.grantsByPermission.get(grant.permission) ?? [];
-        list.push(compiled);
-        this.grantsByPermission.set(grant.permission, list);
+        // A wildcard grant counts as a grant of each permission it covers.
+        for (const permission of expandGrantPermission(grant.permission, registry)) {
+          const list = this.grantsByPermission.get(permission.name) ?? [];
+          list.push(compiled);
+          this.grantsByPermission.set(permission.name, list);
+        }
       });
     }
+  }
+
+  /**
+   * Lists the grants of a permission that apply to the principal, in roles
+   * file order, each with the principal's references that made it a member.
+   * Conditions are returned as written, with their aliases not expanded.
+   */
+  applicableGrants(principal: Principal, permissionName: string): ApplicableGrant[] {
+    const identities = new Set([
+      principal.userEntityRef.toLowerCase(),
+      ...principal.groupEntityRefs.map((ref) => ref.toLowerCase()),
+    ]);
+    const applicable: ApplicableGrant[] = [];
+    for (const grant of this.grantsByPermission.get(permissionName) ?? []) {
+      const via = [...identities].filter((identity) => grant.members.has(identity)).sort();
+      if (!grant.everyone && via.length === 0) {
+        continue;
+      }
+      applicable.push({
+        source: grant.source,
+        via,
+        allSignedInUsers: grant.everyone,
+        ...(grant.conditions ? { conditions: grant.conditions } : {}),
+      });
+    }
+    return applicable;
   }
 
   /**
@@ -50,13 +93,7 @@ export class Policy {
       throw new NotAllowedError(`Permission ${permissionName} is not registered`);
     }
 
-    const identities = new Set([
-      principal.userEntityRef.toLowerCase(),
-      ...principal.groupEntityRefs.map((ref) => ref.toLowerCase()),
-    ]);
-    const grants = (this.grantsByPermission.get(permissionName) ?? []).filter((grant) =>
-      intersects(grant.members, identities),
-    );
+    const grants = this.applicableGrants(principal, permissionName);
 
     const denies = grants.filter((grant) => grant.source.effect === 'deny');
     const allows = grants.filter((grant) => grant.source.effect === 'allow');
@@ -100,13 +137,4 @@ export class Policy {
 
 function anyOf(items: ConditionCriteria[]): ConditionCriteria {
   return items.length === 1 ? items[0]! : { anyOf: items };
-}
-
-function intersects(members: ReadonlySet<string>, identities: ReadonlySet<string>): boolean {
-  for (const identity of identities) {
-    if (members.has(identity)) {
-      return true;
-    }
-  }
-  return false;
 }

@@ -19,10 +19,29 @@ export interface PermissionRule<TResource, TQuery, TParams> {
 // biome-ignore lint/suspicious/noExplicitAny: rules of every resource type share one registry.
 export type AnyPermissionRule = PermissionRule<any, any, any>;
 
+/**
+ * A resource type and the capability that owns it, as Backstage's permission
+ * integration router describes one: the plugin id sent with conditional
+ * decisions, and a loader that finds resources by reference so that
+ * conditions can be decided for one resource.
+ */
+export interface PermissionResourceType<TResource = unknown> {
+  /** Resource type such as `catalog-entity`. */
+  resourceType: string;
+  /** Backstage plugin id of the owner, such as `catalog`. */
+  pluginId: string;
+  /**
+   * Loads resources by reference, one result per reference in the order
+   * given: undefined where the reference is malformed or names no resource.
+   */
+  getResources(refs: readonly string[]): Promise<Array<TResource | undefined>>;
+}
+
 /** Permissions and rules registered by the capabilities. */
 export class PermissionRegistry {
   private readonly permissions = new Map<string, PermissionDefinition>();
   private readonly rules = new Map<string, AnyPermissionRule>();
+  private readonly resourceTypes = new Map<string, PermissionResourceType>();
 
   /** Registers permissions; a name registered twice with another definition is an error. */
   registerPermissions(...definitions: PermissionDefinition[]): void {
@@ -46,6 +65,18 @@ export class PermissionRegistry {
       }
       this.rules.set(key, rule);
     }
+  }
+
+  /** Registers the owner and loader of a resource type; a type registered twice is an error. */
+  registerResourceType(definition: PermissionResourceType): void {
+    if (this.resourceTypes.has(definition.resourceType)) {
+      throw new InputError(`Resource type ${definition.resourceType} is already registered`);
+    }
+    this.resourceTypes.set(definition.resourceType, definition);
+  }
+
+  getResourceType(resourceType: string): PermissionResourceType | undefined {
+    return this.resourceTypes.get(resourceType);
   }
 
   getPermission(name: string): PermissionDefinition | undefined {

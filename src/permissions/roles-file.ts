@@ -5,7 +5,7 @@ import { countFaults, locateInYamlFiles, readYamlWithSchema } from '../config/in
 import { ConfigError, type ErrorDetail } from '../errors/index.js';
 import { criteriaSchema, validateCriteria } from './conditions.js';
 import type { PermissionRegistry } from './registry.js';
-import type { ConditionCriteria } from './types.js';
+import type { ConditionCriteria, PermissionDefinition } from './types.js';
 
 const memberSchema = z.string().transform((value, context) => {
   const ref = parseMemberRef(value);
@@ -16,11 +16,33 @@ const memberSchema = z.string().transform((value, context) => {
   return z.NEVER;
 });
 
+/** Grants every registered permission. */
+export const ALL_PERMISSIONS = '*';
+
 const grantSchema = z
   .object({
-    permission: z.string().min(1, 'must name a permission such as catalog.entity.read'),
-    effect: z.enum(['allow', 'deny']).default('allow'),
-    conditions: criteriaSchema.optional(),
+    permission: z
+      .string()
+      .min(
+        1,
+        'must name a permission such as catalog.entity.read, a capability wildcard such as catalog.*, or *',
+      ),
+    effect: z
+      .enum(['allow', 'deny'])
+      .default('allow')
+      .meta({ description: 'allow (the default) or deny; a deny wins over every allow' }),
+    conditions: criteriaSchema.optional().meta({
+      description:
+        "Backstage's criteria shape: { rule, params }, or allOf / anyOf / not around more criteria. Only for permissions with a resource type.",
+    }),
+    /**
+     * Confirms a wildcard grant (`*` or `capability.*`), which also covers
+     * permissions that a later version of the portal registers.
+     */
+    acknowledgeWildcard: z.literal(true).optional().meta({
+      description:
+        'Required with a wildcard permission (* or capability.*), which also covers permissions added later',
+    }),
   })
   .strict();
 
@@ -34,7 +56,15 @@ const roleSchema = z
       ),
     title: z.string().optional(),
     description: z.string().optional(),
-    members: z.array(memberSchema).default([]),
+    members: z.array(memberSchema).default([]).meta({
+      description:
+        'User and group references such as user:ada or group:default/team-a; a group covers every group below it',
+    }),
+    /** Makes every signed-in user a member; only this explicit flag does. */
+    allSignedInUsers: z
+      .literal(true)
+      .optional()
+      .meta({ description: 'Makes every signed-in user a member of the role' }),
     grants: z.array(grantSchema).min(1, 'must list at least one grant'),
   })
   .strict();
@@ -114,6 +144,18 @@ export function parseRolesFile(
 
     role.grants.forEach((grant, grantIndex) => {
       const grantPath = ['roles', roleIndex, 'grants', grantIndex];
+      if (isWildcardPermission(grant.permission)) {
+        faults.push(
+          ...checkWildcardGrant(grant, registry, (path) => locate([...grantPath, ...path])),
+        );
+        return;
+      }
+      if (grant.acknowledgeWildcard) {
+        faults.push({
+          path: locate([...grantPath, 'acknowledgeWildcard']),
+          message: `permission '${grant.permission}' is not a wildcard, so there is nothing to acknowledge: remove acknowledgeWildcard`,
+        });
+      }
       const permission = registry.getPermission(grant.permission);
       if (!permission) {
         faults.push({
@@ -146,4 +188,77 @@ export function parseRolesFile(
     throw new ConfigError(`Roles file ${file} is invalid (${countFaults(faults.length)})`, faults);
   }
   return data;
+}
+
+/** Returns true for `*` and for capability wildcards such as `catalog.*`. */
+export function isWildcardPermission(permission: string): boolean {
+  return permission === ALL_PERMISSIONS || permission.endsWith('.*');
+}
+
+/** Lists the registered permissions that a grant's permission (a name or a wildcard) covers. */
+export function expandGrantPermission(
+  permission: string,
+  registry: PermissionRegistry,
+): PermissionDefinition[] {
+  if (permission === ALL_PERMISSIONS) {
+    return registry.listPermissions();
+  }
+  if (permission.endsWith('.*')) {
+    const prefix = permission.slice(0, -1);
+    return registry.listPermissions().filter((definition) => definition.name.startsWith(prefix));
+  }
+  const definition = registry.getPermission(permission);
+  return definition ? [definition] : [];
+}
+
+/**
+ * Checks a wildcard grant: it must be acknowledged, must cover at least one
+ * permission, and may take conditions only when every permission it covers
+ * has the same resource type.
+ */
+function checkWildcardGrant(
+  grant: RoleGrant,
+  registry: PermissionRegistry,
+  locate: (path: readonly PropertyKey[]) => string,
+): ErrorDetail[] {
+  const faults: ErrorDetail[] = [];
+  const wildcard = grant.permission;
+  const covered = expandGrantPermission(wildcard, registry);
+  const scope =
+    wildcard === ALL_PERMISSIONS
+      ? 'every permission of every capability'
+      : `every permission of the ${wildcard.slice(0, -2)} capability`;
+
+  if (!grant.acknowledgeWildcard) {
+    faults.push({
+      path: locate(['permission']),
+      value: wildcard,
+      message: `'${wildcard}' grants ${scope}, including permissions added later: list the permissions one by one, or add acknowledgeWildcard: true to this grant`,
+    });
+  }
+  if (covered.length === 0) {
+    faults.push({
+      path: locate(['permission']),
+      value: wildcard,
+      message: `'${wildcard}' matches no registered permission: see GET /api/permission/permissions for the list`,
+    });
+    return faults;
+  }
+  if (!grant.conditions) {
+    return faults;
+  }
+
+  const resourceTypes = new Set(covered.map((definition) => definition.resourceType ?? '(none)'));
+  const [resourceType] = resourceTypes;
+  if (resourceTypes.size !== 1 || resourceType === '(none)') {
+    faults.push({
+      path: locate(['conditions']),
+      message: `'${wildcard}' covers permissions of the resource types ${[...resourceTypes].sort().join(', ')}, so it cannot take conditions: grant the resource permissions one by one`,
+    });
+    return faults;
+  }
+  faults.push(
+    ...validateCriteria(grant.conditions, resourceType as string, registry, locate, ['conditions']),
+  );
+  return faults;
 }

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { EXAMPLE_CONFIG, PROJECT_ROOT } from '../test/support/portal.js';
+import { createCommandRegistry } from './cli.js';
+import { runPolicyLint, runPolicyPlan } from './policy-commands.js';
+
+/** Collects what a command writes. */
+function capture(): { write(text: string): void; text(): string } {
+  const chunks: string[] = [];
+  return { write: (text) => chunks.push(text), text: () => chunks.join('') };
+}
+
+describe('policy commands on the example organisation', () => {
+  let folder: string;
+  let config: string[];
+  const exampleRoles = path.join(PROJECT_ROOT, 'examples', 'roles.yaml');
+
+  before(() => {
+    folder = mkdtempSync(path.join(tmpdir(), 'policy-commands-'));
+    // A fresh database: the commands must read the catalog files themselves.
+    const override = path.join(folder, 'override.yaml');
+    writeFileSync(
+      override,
+      `database:\n  client: better-sqlite3\n  connection:\n    filename: ${path.join(folder, 'portal.sqlite')}\n`,
+    );
+    config = [EXAMPLE_CONFIG, override];
+  });
+
+  after(() => rmSync(folder, { recursive: true, force: true }));
+
+  test('lint passes the example roles', async () => {
+    const output = capture();
+    const code = await runPolicyLint(
+      exampleRoles,
+      { config, format: 'text' },
+      createCommandRegistry(),
+      output,
+    );
+    assert.equal(code, 0, output.text());
+    assert.match(output.text(), /catalog locations of the config/);
+    assert.match(output.text(), /roles\.yaml: 0 errors, \d+ warnings?\n$/);
+  });
+
+  test('lint fails on an unknown member and permission', async () => {
+    const roles = path.join(folder, 'broken-roles.yaml');
+    writeFileSync(
+      roles,
+      [
+        'roles:',
+        '  - name: typo',
+        '    members: [group:bookng-team]',
+        '    grants: [{ permission: catalog.entity.read }]',
+        '  - name: unknown',
+        '    members: [group:booking-team]',
+        '    grants: [{ permission: catalog.entity.write }]',
+        '',
+      ].join('\n'),
+    );
+    const output = capture();
+    const code = await runPolicyLint(
+      roles,
+      { config, format: 'json' },
+      createCommandRegistry(),
+      output,
+    );
+    assert.equal(code, 1);
+    const report = JSON.parse(output.text()) as { findings: Array<{ code: string; path: string }> };
+    assert.deepEqual(
+      report.findings.map((finding) => finding.code),
+      ['invalid-roles-file'],
+    );
+    assert.match(report.findings[0]?.path ?? '', /broken-roles\.yaml:7: /);
+
+    writeFileSync(
+      roles,
+      readFileSync(roles, 'utf8').replace('catalog.entity.write', 'catalog.entity.read'),
+    );
+    const second = capture();
+    assert.equal(
+      await runPolicyLint(roles, { config, format: 'text' }, createCommandRegistry(), second),
+      0,
+    );
+    assert.match(
+      second.text(),
+      /member 'group:default\/bookng-team' of role 'typo' is not in the catalog/,
+    );
+    assert.equal(
+      await runPolicyLint(
+        roles,
+        { config, format: 'text', strict: true },
+        createCommandRegistry(),
+        capture(),
+      ),
+      1,
+    );
+  });
+
+  test('plan shows who gains a wider read', async () => {
+    const proposed = path.join(folder, 'proposed-roles.yaml');
+    writeFileSync(
+      proposed,
+      readFileSync(exampleRoles, 'utf8').replace(
+        '    members:\n      - group:sre-team\n',
+        '    members:\n      - group:sre-team\n      - user:amara.okafor\n',
+      ),
+    );
+    const output = capture();
+    const code = await runPolicyPlan(
+      { from: exampleRoles, to: proposed, config, format: 'json' },
+      createCommandRegistry(),
+      output,
+    );
+    assert.equal(code, 0, output.text());
+    const plan = JSON.parse(output.text()) as {
+      users: Array<{ subject: string; changed: Array<{ permission: string }> }>;
+      groups: unknown[];
+    };
+    assert.deepEqual(
+      plan.users.map((user) => user.subject),
+      ['user:default/amara.okafor'],
+    );
+    assert.deepEqual(
+      plan.users[0]?.changed.map((change) => change.permission),
+      ['catalog.entity.read'],
+    );
+    assert.deepEqual(plan.groups, []);
+  });
+});
