@@ -38,7 +38,7 @@ export interface GeneratedOrganisation {
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run builds the same organisation. */
-function createRandom(seed: number): () => number {
+export function createRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -76,9 +76,44 @@ export function generateOrganisation(
   size: OrganisationSize = DEFAULT_SIZE,
   seed = 42,
 ): GeneratedOrganisation {
+  const { entities, teams } = createOrganisationEntities(size, seed);
+
+  mkdirSync(folder, { recursive: true });
+  const files: string[] = [];
+  for (let start = 0; start < entities.length; start += size.entitiesPerFile) {
+    const chunk = entities.slice(start, start + size.entitiesPerFile);
+    const file = path.join(folder, `entities-${String(files.length).padStart(4, '0')}.yaml`);
+    writeFileSync(file, chunk.map((entity) => stringify(entity)).join('---\n'));
+    files.push(file);
+  }
+  return { folder, files, total: entities.length, teams };
+}
+
+/** A generated entity in the catalog file format. */
+export interface GeneratedEntity {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    description?: string;
+    tags?: string[];
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec: Record<string, unknown>;
+}
+
+/**
+ * Builds the entities that generateOrganisation writes, in file order, without
+ * writing them: the same size and seed give the same entities.
+ */
+export function createOrganisationEntities(
+  size: OrganisationSize = DEFAULT_SIZE,
+  seed = 42,
+): { entities: GeneratedEntity[]; teams: GeneratedOrganisation['teams'] } {
   const random = createRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const entities: object[] = [];
+  const entities: GeneratedEntity[] = [];
 
   const groupNames = buildGroupTree(size.groups, size.groupDepth);
   const leafTeams = groupNames
@@ -196,15 +231,7 @@ export function generateOrganisation(
     });
   }
 
-  mkdirSync(folder, { recursive: true });
-  const files: string[] = [];
-  for (let start = 0; start < entities.length; start += size.entitiesPerFile) {
-    const chunk = entities.slice(start, start + size.entitiesPerFile);
-    const file = path.join(folder, `entities-${String(files.length).padStart(4, '0')}.yaml`);
-    writeFileSync(file, chunk.map((entity) => stringify(entity)).join('---\n'));
-    files.push(file);
-  }
-  return { folder, files, total: entities.length, teams };
+  return { entities, teams };
 }
 
 interface GeneratedGroup {

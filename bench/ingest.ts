@@ -59,7 +59,14 @@ export async function runIngestBenchmark(
       database: handle,
       logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'silent' }),
       config: {
-        locations: [{ type: 'file', target: path.join(folder, '*.yaml') }],
+        locations: [
+          // The generated organisation's users and groups come from a trusted location.
+          {
+            type: 'file',
+            target: path.join(folder, '*.yaml'),
+            rules: [{ allow: ['User', 'Group'] }],
+          },
+        ],
         refresh: { intervalSeconds: 0, watch: false },
       },
     });

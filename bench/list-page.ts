@@ -74,7 +74,14 @@ export async function benchmarkListPage(options: {
         },
       },
       catalog: {
-        locations: [{ type: 'file', target: path.join(folder, '*.yaml') }],
+        locations: [
+          // The generated organisation's users and groups come from a trusted location.
+          {
+            type: 'file',
+            target: path.join(folder, '*.yaml'),
+            rules: [{ allow: ['User', 'Group'] }],
+          },
+        ],
         refresh: { intervalSeconds: 0, watch: false },
       },
       permission: { rolesFile: path.join(BENCH_ROOT, 'roles.yaml') },

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +6,7 @@ import type { DialectName } from '../src/database/index.js';
 import { checkPostgres } from '../test/support/databases.js';
 import { benchmarkIngest, type IngestFigures } from './ingest.js';
 import { benchmarkListPage, type ListPageResult } from './list-page.js';
+import { benchmarkPermissions, type PermissionFigures } from './permissions.js';
 
 /**
  * `npm run bench`: every benchmark of the portal, each printed beside the
@@ -17,6 +18,8 @@ const BACKSTAGE_INGEST_PER_SECOND = 60;
 const BACKSTAGE_PAGE_MS_AT_10K = 70;
 const TARGET_INGEST_PER_SECOND = 10_000;
 const TARGET_PAGE_P50_MS = 10;
+/** This engine's single decisions per second over the faster of casbin and Cedar. */
+const TARGET_PERMISSION_RATIO = 100;
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -45,7 +48,11 @@ async function main(): Promise<void> {
   console.log(
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node.js ${process.version}\n`,
   );
-  const results: { ingest: Record<string, IngestFigures>; listPage: ListPageResult[] } = {
+  const results: {
+    ingest: Record<string, IngestFigures>;
+    listPage: ListPageResult[];
+    permissions?: PermissionFigures;
+  } = {
     ingest: {},
     listPage: [],
   };
@@ -88,10 +95,86 @@ async function main(): Promise<void> {
     console.log();
   }
 
+  if (wanted('permissions')) {
+    console.log(
+      'Permission decisions: one decision at a time, 10,000 users, 500 groups 4 deep, 50 roles, 100,000 entities',
+    );
+    const figures = await benchmarkPermissions();
+    results.permissions = figures;
+    printPermissions(figures, results.listPage);
+    console.log();
+  }
+
   mkdirSync(RESULTS, { recursive: true });
   const file = path.join(RESULTS, `bench-${new Date().toISOString().replaceAll(':', '-')}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`Figures written to ${path.relative(process.cwd(), file)}`);
+}
+
+function printPermissions(figures: PermissionFigures, listPage: ListPageResult[]): void {
+  const { agreement } = figures;
+  console.log(
+    `  ${format(figures.requests, 0)} generated requests, the same for every engine (setup ${format(figures.setupSeconds)} s)`,
+  );
+  for (const engine of figures.engines) {
+    console.log(`  ${engine.engine}: ${format(engine.perSecond, 0)} decisions/s`);
+  }
+
+  const [here, ...others] = figures.engines;
+  const fastest = others.reduce((best, engine) =>
+    engine.perSecond > best.perSecond ? engine : best,
+  );
+  if (here) {
+    const ratio = here.perSecond / fastest.perSecond;
+    console.log(
+      `  Ratio to the faster other engine (${fastest.engine}): ${format(ratio)}×, target ≥ ${TARGET_PERMISSION_RATIO}×: ${verdict(ratio >= TARGET_PERMISSION_RATIO)}`,
+    );
+  }
+
+  console.log(
+    `  Agreement on ${format(agreement.sample, 0)} requests: Cedar differs on ${agreement.cedarDisagreements}; casbin differs on ${agreement.casbinDisagreements}, ${agreement.casbinExplained} of them where a grant with conditions applies (casbin's RBAC model has none); ${format(agreement.sameSemantics, 0)} requests have no condition in play`,
+  );
+  for (const example of agreement.examples) {
+    console.log(
+      `    ${example.engine}: ${example.user} ${example.permission}${example.resource ? ` ${example.resource}` : ''}: this engine ${example.expected ? 'allows' : 'denies'}, ${example.engine} ${example.actual ? 'allows' : 'denies'} (${example.reason})`,
+    );
+  }
+
+  const stored = listPage.length > 0 ? { file: 'this run', pages: listPage } : latestListPage();
+  const sqlite = stored?.pages.find((result) => result.dialect === 'sqlite');
+  if (!stored || !sqlite) {
+    console.log(
+      '  List page on the same organisation: no figure yet; run `node --import tsx bench/run.ts list-page` first',
+    );
+    return;
+  }
+  for (const page of sqlite.pages) {
+    console.log(
+      `  List page (sqlite, from ${stored.file}): ${page.name}: p50 ${format(page.latency.p50)} ms, p99 ${format(page.latency.p99)} ms`,
+    );
+  }
+}
+
+/** Reads the list-page figures of the newest results file that has them, for a run of `permissions` alone. */
+function latestListPage(): { file: string; pages: ListPageResult[] } | undefined {
+  let files: string[];
+  try {
+    files = readdirSync(RESULTS).filter((name) => /^bench-.*\.json$/.test(name));
+  } catch {
+    return undefined;
+  }
+  for (const name of files.sort().reverse()) {
+    const file = path.join(RESULTS, name);
+    try {
+      const stored = JSON.parse(readFileSync(file, 'utf8')) as { listPage?: ListPageResult[] };
+      if (stored.listPage && stored.listPage.length > 0) {
+        return { file: path.relative(process.cwd(), file), pages: stored.listPage };
+      }
+    } catch (error) {
+      console.log(`  Skipped ${name}: ${(error as Error).message}`);
+    }
+  }
+  return undefined;
 }
 
 await main();
