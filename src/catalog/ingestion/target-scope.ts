@@ -80,6 +80,8 @@ export async function findFilesOutside(
     return outside;
   }
   const realFolder = await realpath(scope.folder).catch(() => scope.folder);
+  // NOTE: links are resolved before the file is opened, so a link that is
+  // swapped in between those two steps is still followed once.
   for (const file of files) {
     if (file === scope.configTarget) {
       continue;

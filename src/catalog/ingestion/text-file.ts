@@ -19,9 +19,9 @@ export interface SizeLimit {
 }
 
 /**
- * Opening without blocking keeps a FIFO from stalling the thread until some
- * writer opens it; the type check after opening then rejects it. The flag
- * does nothing to regular files.
+ * Opening without blocking keeps a FIFO from stalling the thread until a
+ * writer opens it, and the type check after opening then rejects it. The
+ * flag does nothing to regular files.
  */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
