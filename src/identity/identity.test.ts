@@ -46,15 +46,22 @@ async function startIdentityPortal(
     overrides,
     logger: createLogger({ level: 'debug', destination }),
   });
-  const seedMethod = await ensureIdentityCatalog(portal.portal.database);
+  // A setup that fails must still close the portal, or its open server keeps
+  // the test process alive and the run hangs instead of failing.
+  try {
+    const seedMethod = await ensureIdentityCatalog(portal.portal.database);
 
-  const issuedTokens: Array<Record<string, unknown>> = [];
-  const provider = portal.portal.identity.developmentProvider?.provider;
-  assert.ok(provider, 'the development provider is enabled in the fixture config');
-  provider.on('grant.success', (ctx: { body: Record<string, unknown> }) => {
-    issuedTokens.push({ ...ctx.body });
-  });
-  return { portal, seedMethod, issuedTokens, logLines };
+    const issuedTokens: Array<Record<string, unknown>> = [];
+    const provider = portal.portal.identity.developmentProvider?.provider;
+    assert.ok(provider, 'the development provider is enabled in the fixture config');
+    provider.on('grant.success', (ctx: { body: Record<string, unknown> }) => {
+      issuedTokens.push({ ...ctx.body });
+    });
+    return { portal, seedMethod, issuedTokens, logLines };
+  } catch (error) {
+    await portal.close();
+    throw error;
+  }
 }
 
 /** Runs the sign-in up to the redirect to the portal's callback and returns that URL. */
