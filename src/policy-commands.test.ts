@@ -128,4 +128,37 @@ describe('policy commands on the example organisation', () => {
     );
     assert.deepEqual(plan.groups, []);
   });
+
+  test('bad arguments exit with 2', async (t) => {
+    t.mock.method(console, 'error', () => {});
+    const registry = createCommandRegistry();
+    assert.equal(
+      await runPolicyLint(
+        path.join(folder, 'missing.yaml'),
+        { config, format: 'text' },
+        registry,
+        capture(),
+      ),
+      2,
+    );
+    assert.equal(
+      await runPolicyLint(exampleRoles, { config, format: 'xml' }, registry, capture()),
+      2,
+    );
+    assert.equal(
+      await runPolicyLint(
+        exampleRoles,
+        { config, format: 'text', largeGroup: '0' },
+        registry,
+        capture(),
+      ),
+      2,
+    );
+    const messages = (
+      console.error as unknown as { mock: { calls: Array<{ arguments: unknown[] }> } }
+    ).mock.calls.map((call) => String(call.arguments[0]));
+    assert.match(messages[0] ?? '', /missing\.yaml cannot be read \(ENOENT\): check the path/);
+    assert.match(messages[1] ?? '', /--format 'xml' is not supported/);
+    assert.match(messages[2] ?? '', /--large-group '0' is not a positive whole number/);
+  });
 });

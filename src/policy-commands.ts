@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { catalogMigrations, createCatalog, readOrganisation } from './catalog/index.js';
 import { type AppConfig, loadConfig } from './config/index.js';
 import { connectDatabase, type DatabaseHandle, migrateToLatest } from './database/index.js';
-import { formatErrorForTerminal } from './errors/index.js';
+import { formatErrorForTerminal, InputError } from './errors/index.js';
 import { identityMigrations } from './identity/index.js';
 import { DEFAULT_LARGE_GROUP_SIZE, formatLintReport, lintRolesFile } from './permissions/lint.js';
 import { buildOrganisation, type Organisation } from './permissions/organisation.js';
@@ -23,14 +23,13 @@ interface PolicyContext {
   registry: PermissionRegistry;
   organisation: Organisation;
   config: AppConfig;
-  /** Where the users and groups came from, for the report. */
+  /** Origin of the users and groups, for the report. */
   source: string;
 }
 
 /**
- * Builds what the policy commands need from the config: the registry with
- * every capability's permissions and rules, and the users and groups of the
- * catalog. They come from the configured database; when it holds none (the
+ * Builds what the policy commands need: the config, and the users and
+ * groups of the catalog. They come from the configured database. When it contains none (the
  * portal has not run yet), the config's catalog locations are read into a
  * temporary in-memory database instead, so CI can lint without a server.
  */
@@ -140,9 +139,20 @@ export function registerPolicyLintAndPlan(
     });
 }
 
+/** Reads a roles file, turning a missing or unreadable file into a message that names it. */
+function readRolesText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputError(
+      `Roles file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the path`,
+    );
+  }
+}
+
 function checkFormat(format: string): 'text' | 'json' {
   if (format !== 'text' && format !== 'json') {
-    throw new Error(`--format '${format}' is not supported: use text or json`);
+    throw new InputError(`--format '${format}' is not supported: use text or json`);
   }
   return format;
 }
@@ -159,11 +169,11 @@ export async function runPolicyLint(
     const largeGroupSize =
       options.largeGroup === undefined ? DEFAULT_LARGE_GROUP_SIZE : Number(options.largeGroup);
     if (!Number.isInteger(largeGroupSize) || largeGroupSize < 1) {
-      throw new Error(
+      throw new InputError(
         `--large-group '${options.largeGroup}' is not a positive whole number: give a number of users such as 50`,
       );
     }
-    const text = readFileSync(file, 'utf8');
+    const text = readRolesText(file);
     const context = await createPolicyContext(options.config, registry);
     const report = lintRolesFile(file, text, {
       registry: context.registry,
@@ -194,10 +204,7 @@ export async function runPolicyPlan(
     const format = checkFormat(options.format);
     const context = await createPolicyContext(options.config, registry);
     const load = (file: string) =>
-      new Policy(
-        parseRolesFile(file, readFileSync(file, 'utf8'), context.registry),
-        context.registry,
-      );
+      new Policy(parseRolesFile(file, readRolesText(file), context.registry), context.registry);
     const plan = planPolicyChange(load(options.from), load(options.to), {
       registry: context.registry,
       organisation: context.organisation,
