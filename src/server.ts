@@ -90,6 +90,8 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
     logger.info(summary, 'catalog refreshed');
     if (options.backgroundRefresh ?? true) {
       catalog.startBackgroundRefresh();
+      permissions.watchRolesFile(logger);
+      closers.unshift(async () => permissions.stopWatching());
     }
 
     return {

@@ -1,11 +1,20 @@
+import { type FSWatcher, watch } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { formatErrorForTerminal } from '../errors/index.js';
 import { Policy } from './policy.js';
 import type { PermissionRegistry } from './registry.js';
 import { loadRolesFile } from './roles-file.js';
 import type { Decision, Principal } from './types.js';
 
+/** Quiet time after the last change event before the roles file is read again. */
+const RELOAD_DELAY_MS = 200;
+
 /** The server's one decision point; holds the policy in force and swaps it on reload. */
 export class PermissionService {
   private policy: Policy;
+  private watcher: FSWatcher | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly registry: PermissionRegistry,
@@ -26,5 +35,54 @@ export class PermissionService {
 
   currentPolicy(): Policy {
     return this.policy;
+  }
+
+  /**
+   * Reloads the roles file whenever it changes. A file that fails its checks
+   * leaves the last good policy in force, and the log lists every fault. The
+   * folder is watched rather than the file, because editors and deployments
+   * often replace a file by renaming a new one over it.
+   */
+  watchRolesFile(logger: Logger): void {
+    if (this.watcher) {
+      return;
+    }
+    const folder = path.dirname(this.rolesFile);
+    const name = path.basename(this.rolesFile);
+    this.watcher = watch(folder, (_event, changed) => {
+      if (changed !== null && changed !== name) {
+        return;
+      }
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => this.reloadAndLog(logger), RELOAD_DELAY_MS);
+    });
+    this.watcher.on('error', (error) => {
+      logger.error(
+        { err: error, rolesFile: this.rolesFile },
+        'watching the roles file failed; restart the portal to load changes',
+      );
+    });
+  }
+
+  /** Stops watching the roles file. */
+  stopWatching(): void {
+    clearTimeout(this.reloadTimer);
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  private reloadAndLog(logger: Logger): void {
+    try {
+      this.reload();
+      logger.info(
+        { rolesFile: this.rolesFile, roles: this.policy.roles.roles.length },
+        'roles file reloaded',
+      );
+    } catch (error) {
+      logger.error(
+        { rolesFile: this.rolesFile, faults: formatErrorForTerminal(error) },
+        'roles file rejected; the last valid roles stay in force',
+      );
+    }
   }
 }
