@@ -16,6 +16,7 @@ export {
   expandAliases,
   mapConditions,
   OWNER_REFS_ALIAS,
+  parseRuleParams,
   reduceCriteria,
   validateCriteria,
 } from './conditions.js';

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
 import { ConfigError } from '../errors/index.js';
+import { parseRuleParams } from './conditions.js';
 import { Policy } from './policy.js';
 import { PermissionRegistry } from './registry.js';
 import { parseRolesFile } from './roles-file.js';
@@ -383,4 +384,25 @@ test('allSignedInUsers makes every principal a member', () => {
   assert.ok(error instanceof ConfigError);
   assert.equal(error.details[0]?.path, 'roles.yaml:3: roles[0].allSignedInUsers');
   assert.match(error.details[0]?.message ?? '', /false is invalid: expected one of true/);
+});
+
+test('rule parameters are parsed once per value', () => {
+  let parses = 0;
+  const rule = {
+    name: 'COUNTED',
+    resourceType: 'item',
+    description: 'Counts how often its parameters are parsed',
+    paramsSchema: z.object({ kinds: z.array(z.string()) }).transform((params) => {
+      parses += 1;
+      return params;
+    }),
+    apply: (item: Item, params: { kinds: string[] }) => params.kinds.includes(item.kind),
+    toQuery: (params: { kinds: string[] }) => params,
+  };
+
+  for (let round = 0; round < 3; round++) {
+    assert.equal(parseRuleParams(rule, { kinds: ['box'] }) !== undefined, true);
+    assert.deepEqual(parseRuleParams(rule, { kinds: ['crate'] }), { kinds: ['crate'] });
+  }
+  assert.equal(parses, 2);
 });

@@ -5,6 +5,7 @@ import {
   type PermissionCondition,
   type PermissionRegistry,
   type Principal,
+  parseRuleParams,
   reduceCriteria,
 } from '../../permissions/index.js';
 import type { EntityFilter } from './entity-filter.js';
@@ -32,7 +33,7 @@ export function criteriaToEntityFilter(
           `Rule ${condition.rule} is not registered for ${CATALOG_ENTITY_RESOURCE_TYPE}`,
         );
       }
-      return rule.toQuery(rule.paramsSchema.parse(condition.params ?? {})) as EntityFilter;
+      return rule.toQuery(parseRuleParams(rule, condition.params)) as EntityFilter;
     },
     allOf: (items) => ({ allOf: items }),
     anyOf: (items) => ({ anyOf: items }),
