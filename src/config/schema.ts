@@ -40,7 +40,7 @@ const databaseSchema = z.discriminatedUnion('client', [
         .default({ max: 10 }),
       /**
        * Longest time one SQL statement may run, in milliseconds, so no query
-       * holds a pooled connection for minutes; 0 turns the limit off. Unset
+       * keeps a pooled connection for minutes; 0 turns the limit off. Unset
        * means 10,000 (see connectDatabase).
        */
       statementTimeoutMs: z.number().int().min(0).optional(),

@@ -81,9 +81,9 @@ export function connectDatabase(
     statement_timeout: config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
   });
   // An idle pooled connection that the server ends (a restart, an
-  // administrator's kill) emits 'error' on the pool; without a listener Node
-  // would end the process. The pool drops that connection and opens another
-  // on the next query, so reporting it is enough.
+  // administrator's kill) emits 'error' on the pool, and without a listener
+  // Node would end the process. The pool drops that connection and opens
+  // another on the next query, so reporting it is enough.
   pool.on('error', (error) => {
     const report = options.onIdleConnectionError ?? ((fault: Error) => console.error(fault));
     report(error);
@@ -113,9 +113,9 @@ function describePostgres(
 
 /**
  * Returns true for the error of a PostgreSQL statement cancelled by
- * statement_timeout (SQLSTATE 57014), which the HTTP layer answers with 503.
- * A cancel request from another session has the same code; nothing here
- * sends one.
+ * statement_timeout (SQLSTATE 57014), which the HTTP layer turns into a
+ * 503. A cancel request from another session has the same code, but nothing
+ * here sends one.
  */
 export function isStatementTimeout(error: unknown): boolean {
   return (

@@ -48,10 +48,10 @@ export const DEFAULT_LARGE_GROUP_SIZE = 50;
 const ADMIN_ACTIONS: ReadonlySet<PermissionAction> = new Set(['create', 'update', 'delete']);
 
 /**
- * Checks a roles file as the server would load it, then for mistakes that
- * load fine but are unlikely to be meant: members missing from the catalog,
- * roles without members, allow grants that a deny cancels for everyone they
- * reach, wildcards, and admin-level grants to everyone or to large groups.
+ * Checks a roles file as the server would load it. Then it looks for
+ * mistakes that load fine: members missing from the catalog, roles without
+ * members, allow grants that a deny cancels for everyone they reach,
+ * wildcards, and admin-level grants to everyone or to large groups.
  */
 export function lintRolesFile(file: string, text: string, options: LintOptions): LintReport {
   let roles: RolesFile;
@@ -146,8 +146,8 @@ export function lintRolesFile(file: string, text: string, options: LintOptions):
 
 /**
  * Finds allow grants that an unconditional deny cancels for every member
- * they reach: with the organisation, for every user the role covers;
- * without it, when the deny lists every member of the allow's role.
+ * they reach. With the organisation, that means every user the role covers.
+ * Without it, the deny must list every member of the allow's role.
  */
 function findShadowedGrants(
   roles: RolesFile,
@@ -215,7 +215,7 @@ function usersReached(role: RoleOf, organisation?: Organisation): Set<string> | 
   return users;
 }
 
-/** Whether the deny role's members include everyone the allow role reaches. */
+/** Returns true when the deny role's members include everyone the allow role reaches. */
 function covers(
   denyRole: RoleOf,
   allowRole: RoleOf,

@@ -3,7 +3,7 @@ import type { Policy } from './policy.js';
 import type { PermissionRegistry } from './registry.js';
 import type { ConditionCriteria, Decision, Principal } from './types.js';
 
-/** What a subject holds of one permission: nothing, everything, or what matches the conditions. */
+/** A subject's access under one permission: none, every resource, or the resources that match the conditions. */
 export type Holding =
   | { result: 'ALLOW' }
   | { result: 'DENY' }

@@ -50,6 +50,17 @@ const ada: Principal = {
   groupEntityRefs: ['group:default/team-x', 'group:default/engineering'],
 };
 
+/** Parses a roles file that must be invalid and returns its ConfigError. */
+function rolesFileError(text: string): ConfigError {
+  try {
+    parseRolesFile('roles.yaml', text, createRegistry());
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error;
+  }
+  assert.fail('the roles file was expected to be invalid');
+}
+
 function policyOf(yaml: string): Policy {
   const registry = createRegistry();
   return new Policy(parseRolesFile('roles.yaml', yaml, registry), registry);
@@ -200,14 +211,7 @@ test('roles file lists every schema fault with its line', () => {
     '',
   ].join('\n');
 
-  let error: unknown;
-  try {
-    parseRolesFile('roles.yaml', text, createRegistry());
-  } catch (caught) {
-    error = caught;
-  }
-
-  assert.ok(error instanceof ConfigError);
+  const error = rolesFileError(text);
   const paths = error.details.map((detail) => detail.path);
   assert.deepEqual(paths, [
     'roles.yaml:2: roles[0].name',
@@ -245,14 +249,7 @@ test('roles file checks permissions and rules after the schema', () => {
     '',
   ].join('\n');
 
-  let error: unknown;
-  try {
-    parseRolesFile('roles.yaml', text, createRegistry());
-  } catch (caught) {
-    error = caught;
-  }
-
-  assert.ok(error instanceof ConfigError);
+  const error = rolesFileError(text);
   const faults = error.details.map((detail) => `${detail.path} ${detail.message}`);
   assert.equal(faults.length, 5, faults.join('\n'));
   assert.match(
@@ -295,14 +292,7 @@ test('wildcard grants need an acknowledgement', () => {
     '',
   ].join('\n');
 
-  let error: unknown;
-  try {
-    parseRolesFile('roles.yaml', text, createRegistry());
-  } catch (caught) {
-    error = caught;
-  }
-
-  assert.ok(error instanceof ConfigError);
+  const error = rolesFileError(text);
   const faults = error.details.map((detail) => `${detail.path} ${detail.message}`);
   assert.equal(faults.length, 5, faults.join('\n'));
   assert.match(
@@ -371,17 +361,9 @@ test('allSignedInUsers makes every principal a member', () => {
 
   assert.equal(policy.authorize(stranger, 'report.use').result, 'ALLOW');
   assert.equal(policy.authorize(stranger, 'item.read').result, 'DENY');
-  let error: unknown;
-  try {
-    parseRolesFile(
-      'roles.yaml',
-      'roles:\n  - name: r\n    allSignedInUsers: false\n    grants: [{ permission: report.use }]\n',
-      createRegistry(),
-    );
-  } catch (caught) {
-    error = caught;
-  }
-  assert.ok(error instanceof ConfigError);
+  const error = rolesFileError(
+    'roles:\n  - name: r\n    allSignedInUsers: false\n    grants: [{ permission: report.use }]\n',
+  );
   assert.equal(error.details[0]?.path, 'roles.yaml:3: roles[0].allSignedInUsers');
   assert.match(error.details[0]?.message ?? '', /false is invalid: expected one of true/);
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { rolesFileSchema } from './roles-file.js';
 
-/** Where the published JSON Schema of roles files lives in the repository. */
+/** Path of the published JSON Schema of roles files, relative to the repository root. */
 export const ROLES_SCHEMA_DOC = 'docs/roles.schema.json';
 
 /**

@@ -19,7 +19,7 @@ function rolesGranting(permission: string): string {
   return `roles:\n  - name: r\n    members: [user:ada]\n    grants: [{ permission: ${permission} }]\n`;
 }
 
-/** Polls `check` until it holds or the time is up. */
+/** Polls `check` until it returns true, failing after 5 seconds. */
 async function eventually(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 5_000;
   while (!check()) {

@@ -67,7 +67,7 @@ function checkJson(path: string, value: unknown): void {
 }
 
 /**
- * Rejects a request whose query, path or JSON body holds a character that the
+ * Rejects a request whose query, path or JSON body contains a character that the
  * parameter can never contain (see findControlCharacter), with a 400 that
  * names the parameter. Runs as the routes' preValidation hook, after sign-in
  * and the permission check.

@@ -3,15 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { seedCatalogFiles } from '../../../test/support/catalog-seed.js';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { CORPUS_ROOT } from '../../../test/support/portal.js';
 import { catalogPermissionRules, catalogPermissions } from '../../catalog/api/index.js';
 import { createCatalogDirectory } from '../../catalog/directory.js';
-import { type CatalogDirectory, catalogMigrations } from '../../catalog/index.js';
-import { createCatalogIngestion } from '../../catalog/ingestion/index.js';
-import { type DatabaseHandle, migrateToLatest } from '../../database/index.js';
+import type { CatalogDirectory } from '../../catalog/index.js';
+import type { DatabaseHandle } from '../../database/index.js';
 import { resolveSignIn, type SignInResolution } from '../../identity/index.js';
-import { createLogger } from '../../logging.js';
 import { Policy } from '../policy.js';
 import { PermissionRegistry } from '../registry.js';
 import { loadRolesFile } from '../roles-file.js';
@@ -82,26 +81,9 @@ const scenarios = readScenarios(readFileSync(POLICY_CSV, 'utf8'));
 
 /** Stores the users and groups through the real ingestion, from locations trusted with those kinds. */
 async function seedDirectory(database: DatabaseHandle): Promise<void> {
-  await migrateToLatest(database, [catalogMigrations]);
-  const ingestion = createCatalogIngestion({
-    database,
-    config: {
-      locations: CATALOG_FILES.map((target) => ({
-        type: 'file' as const,
-        target,
-        rules: [{ allow: ['User', 'Group'] }],
-      })),
-      refresh: { intervalSeconds: 0, watch: false },
-    },
-    logger: createLogger({ level: 'silent' }),
-  });
-  try {
-    const summary = await ingestion.refreshAll();
-    // 42 users and 88 groups.
-    assert.equal(summary.entities, 130);
-  } finally {
-    await ingestion.stop();
-  }
+  const summary = await seedCatalogFiles(database, CATALOG_FILES);
+  // 42 users and 88 groups.
+  assert.equal(summary.entities, 130);
 }
 
 test('hierarchy fixture has 42 scenarios', () => {
