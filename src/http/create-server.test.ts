@@ -219,6 +219,33 @@ test('unknown route returns 404 JSON', async () => {
   assert.equal(response.json().error.message, 'No route GET /api/nothing');
 });
 
+test('undecodable path returns 400 in the error shape', async () => {
+  const { app } = await createTestServer();
+  app.get('/api/items/:id', { config: { access: { public: true } } }, async () => 'item');
+
+  for (const url of ['/api/items/%E0%A4%A', '/api/%']) {
+    const response = await app.inject({ method: 'GET', url });
+
+    assert.equal(response.statusCode, 400, url);
+    assert.equal(response.json().error.code, 'URL_INVALID', url);
+    assert.match(response.json().error.message, /encode a literal % as %25/, url);
+    assert.ok(response.headers['x-request-id'], url);
+  }
+});
+
+test('overlong path parameter returns 414 in the error shape', async () => {
+  const { app } = await createTestServer();
+  app.get('/api/items/:id', { config: { access: { public: true } } }, async () => 'item');
+
+  const accepted = await app.inject({ method: 'GET', url: `/api/items/${'a'.repeat(300)}` });
+  const response = await app.inject({ method: 'GET', url: `/api/items/${'a'.repeat(5000)}` });
+
+  assert.equal(accepted.statusCode, 200);
+  assert.equal(response.statusCode, 414);
+  assert.equal(response.json().error.code, 'URL_TOO_LONG');
+  assert.ok(response.json().error.message.length < 400, 'the message quotes a shortened path');
+});
+
 test('malformed JSON body returns 400', async () => {
   const { app } = await createTestServer();
   app.post('/api/echo', { config: { access: { public: true } } }, async (request) => request.body);

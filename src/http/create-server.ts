@@ -11,7 +11,14 @@ import type { Logger } from 'pino';
 import { AuthenticationError, NotAllowedError } from '../errors/index.js';
 import type { PermissionService, Principal } from '../permissions/index.js';
 import { findUndeclaredRoutes, isRouteAccess, type RouteRecord } from './access.js';
-import { errorBody, handleError } from './error-handler.js';
+import { errorBody, frameworkErrorResponse, handleError } from './error-handler.js';
+
+/**
+ * Maximum length of a path parameter, in characters. Entity kinds,
+ * namespaces and names are at most 63 characters each in Backstage's format,
+ * so 512 leaves room for percent-encoding while keeping parameters bounded.
+ */
+const MAX_PATH_PARAMETER_LENGTH = 512;
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -49,6 +56,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     },
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
+    routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      const { status, body } = frameworkErrorResponse(error, request.url);
+      void reply.status(status).send(body);
+    },
   });
   const routes: RouteRecord[] = [];
 

@@ -72,6 +72,48 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     .send(errorBody('INTERNAL', 'Internal server error; the server log has the details', []));
 }
 
+/** Maximum length of the rejected URL that an error message quotes, in characters. */
+const MAX_QUOTED_URL_LENGTH = 200;
+
+/**
+ * Builds the response for an error that Fastify's router raises before any
+ * route runs (an undecodable path, an overlong path parameter), in the same
+ * body shape as every other error.
+ */
+export function frameworkErrorResponse(
+  error: FastifyError,
+  url: string,
+): { status: number; body: ErrorBody } {
+  const quoted = JSON.stringify(
+    url.length > MAX_QUOTED_URL_LENGTH ? `${url.slice(0, MAX_QUOTED_URL_LENGTH)}…` : url,
+  );
+  switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return {
+        status: 400,
+        body: errorBody(
+          'URL_INVALID',
+          `The request path ${quoted} is not valid percent-encoding: encode a literal % as %25 and send every other byte as UTF-8`,
+          [],
+        ),
+      };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return {
+        status: 414,
+        body: errorBody(
+          'URL_TOO_LONG',
+          `A parameter in the request path ${quoted} is too long: shorten it, or send long values in the query string or body where the API accepts them`,
+          [],
+        ),
+      };
+    default:
+      return {
+        status: typeof error.statusCode === 'number' ? error.statusCode : 400,
+        body: errorBody(error.code ?? 'REQUEST_INVALID', error.message, []),
+      };
+  }
+}
+
 export function errorBody(code: string, message: string, details: unknown[]): ErrorBody {
   return { error: { code, message, details } };
 }
