@@ -4,6 +4,7 @@ import fastifyFormbody from '@fastify/formbody';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   LogController,
 } from 'fastify';
@@ -60,7 +61,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);
       const { status, body } = frameworkErrorResponse(error, request.url);
-      void reply.status(status).send(body);
+      // The reply's generic type here knows no routes, so it takes no status code.
+      void (reply as unknown as FastifyReply).status(status).send(body);
     },
   });
   const routes: RouteRecord[] = [];
