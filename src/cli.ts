@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { registerAccessReviewCommand } from './access-review.js';
 import { catalogPermissionRules, catalogPermissions } from './catalog/api/index.js';
 import { registerCatalogCommands } from './catalog/cli.js';
 import { type LoadedConfig, loadConfig } from './config/index.js';
@@ -60,6 +61,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const policy = program.command('policy').description('Work with roles files and RBAC policies');
   registerImportRbacCommand(policy, createCommandRegistry);
   registerPolicyLintAndPlan(policy, defaultConfigFiles, createCommandRegistry);
+
+  registerAccessReviewCommand(program, defaultConfigFiles, createCommandRegistry);
 
   try {
     await program.parseAsync([...argv]);

@@ -1,0 +1,123 @@
+import type { Command } from 'commander';
+import { formatErrorForTerminal, InputError, PortalError } from './errors/index.js';
+import {
+  formatAccessReviewCsv,
+  formatAccessReviewText,
+  reviewAccess,
+} from './permissions/access-review.js';
+import { Policy } from './permissions/policy.js';
+import type { PermissionRegistry } from './permissions/registry.js';
+import { loadRolesFile } from './permissions/roles-file.js';
+import { createPolicyContext } from './policy-commands.js';
+
+/** The output streams of the command: process.stdout and process.stderr in the CLI. */
+export interface ReviewStreams {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+export interface AccessReviewCommandOptions {
+  config: string[];
+  format: string;
+  /** The clock for the report's timestamp; the system clock by default. */
+  now?: () => Date;
+}
+
+const FORMATS = ['text', 'csv', 'json'] as const;
+type ReviewFormat = (typeof FORMATS)[number];
+
+/** Adds `access-review` to the program. */
+export function registerAccessReviewCommand(
+  program: Command,
+  defaultConfigFiles: () => string[],
+  createRegistry: () => PermissionRegistry,
+): void {
+  program
+    .command('access-review')
+    .description(
+      'List, for every user and group of the catalog, the permissions they hold under the configured roles file, with conditions, grants and the groups they hold them through',
+    )
+    .option('-c, --config <file...>', 'config files that name the catalog, database and roles file')
+    .option('--format <format>', 'text (a table), csv or json', 'text')
+    .action(async (options: { config?: string[]; format: string }) => {
+      process.exitCode = await runAccessReview(
+        { config: options.config ?? defaultConfigFiles(), format: options.format },
+        createRegistry(),
+        { stdout: process.stdout, stderr: process.stderr },
+      );
+    });
+}
+
+function checkFormat(format: string): ReviewFormat {
+  const known = FORMATS.find((candidate) => candidate === format);
+  if (!known) {
+    throw new InputError(`--format '${format}' is not supported: use ${FORMATS.join(', ')}`);
+  }
+  return known;
+}
+
+/**
+ * Runs createPolicyContext, turning a failure below the config (such as a
+ * database that refuses connections) into a message without a stack trace.
+ */
+async function readPolicyContext(configFiles: string[], registry: PermissionRegistry) {
+  try {
+    return await createPolicyContext(configFiles, registry);
+  } catch (error) {
+    if (error instanceof PortalError) {
+      throw error;
+    }
+    throw new PortalError(
+      'CATALOG_UNREADABLE',
+      `Reading the users and groups of the catalog failed: ${(error as Error).message}. Check the database settings in ${configFiles.join(', ')} and that the database server accepts connections.`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Writes the access review of the configured roles file for the catalog's
+ * users and groups (see createPolicyContext for where they are read from).
+ * Resolves to the exit code: 0, or 2 when the config, the catalog or the
+ * roles file cannot be read or is invalid.
+ */
+export async function runAccessReview(
+  options: AccessReviewCommandOptions,
+  registry: PermissionRegistry,
+  streams: ReviewStreams,
+): Promise<number> {
+  try {
+    const format = checkFormat(options.format);
+    const context = await readPolicyContext(options.config, registry);
+    const rolesFile = context.config.permission.rolesFile;
+    const policy = new Policy(loadRolesFile(rolesFile, context.registry), context.registry);
+    const transitiveGroupOwnership = context.config.permission.transitiveGroupOwnership;
+    const review = reviewAccess(policy, {
+      registry: context.registry,
+      organisation: context.organisation,
+      transitiveGroupOwnership,
+    });
+    const generatedAt = (options.now ?? (() => new Date()))();
+
+    if (format === 'csv') {
+      streams.stdout.write(formatAccessReviewCsv(review));
+    } else if (format === 'json') {
+      const report = {
+        rolesFile,
+        catalog: context.source,
+        generatedAt: generatedAt.toISOString(),
+        transitiveGroupOwnership,
+        ...review,
+      };
+      streams.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      streams.stdout.write(
+        formatAccessReviewText(review, { rolesFile, catalog: context.source, generatedAt }),
+      );
+    }
+    return 0;
+  } catch (error) {
+    streams.stderr.write(`${formatErrorForTerminal(error)}\n`);
+    return 2;
+  }
+}
