@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatErrorForTerminal, InputError, PortalError } from './errors/index.js';
+import { formatErrorForTerminal, InputError } from './errors/index.js';
 import {
   formatAccessReviewCsv,
   formatAccessReviewText,
@@ -57,25 +57,6 @@ function checkFormat(format: string): ReviewFormat {
 }
 
 /**
- * Runs createPolicyContext, turning a failure below the config (such as a
- * database that refuses connections) into a message without a stack trace.
- */
-async function readPolicyContext(configFiles: string[], registry: PermissionRegistry) {
-  try {
-    return await createPolicyContext(configFiles, registry);
-  } catch (error) {
-    if (error instanceof PortalError) {
-      throw error;
-    }
-    throw new PortalError(
-      'CATALOG_UNREADABLE',
-      `Reading the users and groups of the catalog failed: ${(error as Error).message}. Check the database settings in ${configFiles.join(', ')} and that the database server accepts connections.`,
-      { cause: error },
-    );
-  }
-}
-
-/**
  * Writes the access review of the configured roles file for the catalog's
  * users and groups (see createPolicyContext for where they are read from).
  * Resolves to the exit code: 0, or 2 when the config, the catalog or the
@@ -88,7 +69,7 @@ export async function runAccessReview(
 ): Promise<number> {
   try {
     const format = checkFormat(options.format);
-    const context = await readPolicyContext(options.config, registry);
+    const context = await createPolicyContext(options.config, registry);
     const rolesFile = context.config.permission.rolesFile;
     const policy = new Policy(loadRolesFile(rolesFile, context.registry), context.registry);
     const transitiveGroupOwnership = context.config.permission.transitiveGroupOwnership;

@@ -161,4 +161,29 @@ describe('policy commands on the example organisation', () => {
     assert.match(messages[1] ?? '', /--format 'xml' is not supported/);
     assert.match(messages[2] ?? '', /--large-group '0' is not a positive whole number/);
   });
+
+  test('unreachable database exits with 2', async (t) => {
+    t.mock.method(console, 'error', () => {});
+    const unreachable = path.join(folder, 'unreachable.yaml');
+    writeFileSync(
+      unreachable,
+      'database:\n  client: pg\n  connection: postgres://postgres@127.0.0.1:1/portal\n',
+    );
+
+    const code = await runPolicyLint(
+      exampleRoles,
+      { config: [EXAMPLE_CONFIG, unreachable], format: 'text' },
+      createCommandRegistry(),
+      capture(),
+    );
+
+    const message = String(
+      (console.error as unknown as { mock: { calls: Array<{ arguments: unknown[] }> } }).mock
+        .calls[0]?.arguments[0],
+    );
+    assert.equal(code, 2);
+    assert.match(message, /^Reading the users and groups of the catalog failed: .*ECONNREFUSED/);
+    assert.match(message, /unreachable\.yaml and that the database server accepts connections/);
+    assert.doesNotMatch(message, /\n\s+at /, 'no stack trace');
+  });
 });

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { catalogMigrations, createCatalog, readOrganisation } from './catalog/index.js';
 import { type AppConfig, loadConfig } from './config/index.js';
 import { connectDatabase, type DatabaseHandle, migrateToLatest } from './database/index.js';
-import { formatErrorForTerminal, InputError } from './errors/index.js';
+import { formatErrorForTerminal, InputError, PortalError } from './errors/index.js';
 import { identityMigrations } from './identity/index.js';
 import { DEFAULT_LARGE_GROUP_SIZE, formatLintReport, lintRolesFile } from './permissions/lint.js';
 import { buildOrganisation, type Organisation } from './permissions/organisation.js';
@@ -38,6 +38,26 @@ export async function createPolicyContext(
   registry: PermissionRegistry,
 ): Promise<PolicyContext> {
   const { config } = loadConfig(configFiles);
+  try {
+    return await readPolicyContext(config, registry);
+  } catch (error) {
+    // A database that refuses connections is an operator's fault to fix,
+    // so it gets a message without a stack trace.
+    if (error instanceof PortalError) {
+      throw error;
+    }
+    throw new PortalError(
+      'CATALOG_UNREADABLE',
+      `Reading the users and groups of the catalog failed: ${(error as Error).message}. Check the database settings in ${configFiles.join(', ')} and that the database server accepts connections.`,
+      { cause: error },
+    );
+  }
+}
+
+async function readPolicyContext(
+  config: AppConfig,
+  registry: PermissionRegistry,
+): Promise<PolicyContext> {
   const logger = pino({ level: 'silent' });
 
   const database = connectDatabase(config.database);

@@ -83,7 +83,7 @@ export function reviewAccess(policy: Policy, options: AccessReviewOptions): Acce
       review(
         'group',
         ref,
-        sortReferences(groupMemberPrincipal(organisation, ref, transitiveGroupOwnership)),
+        sortReferences(principalOfGroupMember(organisation, ref, transitiveGroupOwnership)),
       ),
     );
   return { users, groups };
@@ -105,23 +105,6 @@ function sortReferences(principal: Principal): Principal {
     groupEntityRefs: keepFirst(principal.groupEntityRefs, isGroupMember ? 1 : 0),
     ownershipEntityRefs: keepFirst(principal.ownershipEntityRefs, isGroupMember ? 2 : 1),
   };
-}
-
-/**
- * Builds the principal of a member of the group who belongs to no other
- * group. Without transitive group ownership the member owns only what the
- * member and the group own, as sign-in decides for a real user.
- */
-function groupMemberPrincipal(
-  organisation: Organisation,
-  groupRef: string,
-  transitiveGroupOwnership: boolean,
-): Principal {
-  const principal = principalOfGroupMember(organisation, groupRef);
-  if (transitiveGroupOwnership) {
-    return principal;
-  }
-  return { ...principal, ownershipEntityRefs: [ANY_MEMBER_REF, groupRef.toLowerCase()] };
 }
 
 /** Decides the permission for the principal; undefined when it is denied. */

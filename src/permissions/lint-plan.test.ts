@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
 import { lintRolesFile } from './lint.js';
-import { buildOrganisation } from './organisation.js';
+import { ANY_MEMBER_REF, buildOrganisation, principalOfGroupMember } from './organisation.js';
 import { formatPolicyPlan, planPolicyChange } from './plan.js';
 import { Policy } from './policy.js';
 import { PermissionRegistry } from './registry.js';
@@ -181,5 +181,20 @@ describe('policy plan', () => {
       /^ {2}~ item\.read where IS_KIND\(kinds=\["box","crate"\]\) \(was where IS_KIND\(kinds=\["box"\]\)\)$/m,
     );
     assert.match(text, /Changes for 60 of 60 users and 3 of 3 groups\.\n$/);
+  });
+});
+
+describe('group member principal', () => {
+  test('owns through ancestors only when transitive', () => {
+    const transitive = principalOfGroupMember(organisation, 'group:default/team-a', true);
+    const direct = principalOfGroupMember(organisation, 'group:default/Team-A', false);
+
+    assert.deepEqual(transitive.ownershipEntityRefs, [
+      ANY_MEMBER_REF,
+      'group:default/team-a',
+      'group:default/engineering',
+    ]);
+    assert.deepEqual(direct.ownershipEntityRefs, [ANY_MEMBER_REF, 'group:default/team-a']);
+    assert.deepEqual(direct.groupEntityRefs, transitive.groupEntityRefs);
   });
 });

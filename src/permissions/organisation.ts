@@ -107,12 +107,20 @@ export function principalOfUser(
 export const ANY_MEMBER_REF = '$currentUser';
 
 /** Builds the principal of a member of the group who belongs to no other group. */
-export function principalOfGroupMember(organisation: Organisation, groupRef: string): Principal {
+export function principalOfGroupMember(
+  organisation: Organisation,
+  groupRef: string,
+  transitiveGroupOwnership: boolean,
+): Principal {
   const ref = groupRef.toLowerCase();
   const groups = [...(organisation.groupAndAncestors.get(ref) ?? [ref])];
   return {
     userEntityRef: ANY_MEMBER_REF,
     groupEntityRefs: groups,
-    ownershipEntityRefs: [ANY_MEMBER_REF, ...groups],
+    // Without transitive ownership the member owns only what the member and
+    // the group itself own, as sign-in decides for a real user.
+    ownershipEntityRefs: transitiveGroupOwnership
+      ? [ANY_MEMBER_REF, ...groups]
+      : [ANY_MEMBER_REF, ref],
   };
 }

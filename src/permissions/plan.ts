@@ -80,7 +80,13 @@ export function planPolicyChange(before: Policy, after: Policy, options: PlanOpt
     )
     .filter(hasChanges);
   const groups = groupRefs
-    .map((ref) => compare(ref, 'group', principalOfGroupMember(options.organisation, ref)))
+    .map((ref) =>
+      compare(
+        ref,
+        'group',
+        principalOfGroupMember(options.organisation, ref, options.transitiveGroupOwnership),
+      ),
+    )
     .filter(hasChanges);
   return { users, groups, usersCompared: userRefs.length, groupsCompared: groupRefs.length };
 }
