@@ -26,6 +26,11 @@ export interface EngineFigures {
   decisions: number;
   seconds: number;
   perSecond: number;
+  /**
+   * Decisions per second of CPU time used by this process while measuring.
+   * Other processes on the machine change it less than `perSecond`.
+   */
+  perCpuSecond: number;
 }
 
 export interface Disagreement {
@@ -41,7 +46,15 @@ export interface Disagreement {
 export interface PermissionFigures {
   organisation: { users: number; groups: number; roles: number; entities: number };
   requests: number;
+  /** This engine first, then the engines it is compared with. */
   engines: EngineFigures[];
+  /**
+   * This engine under other cache settings, on the same requests: without
+   * its per-principal cache, and with a new principal object per decision.
+   */
+  variants: EngineFigures[];
+  /** Sentences to print with the figures: what this engine caches that the others do not. */
+  notes: string[];
   agreement: {
     sample: number;
     /** Requests where no grant with conditions applies, so all three engines must agree. */
@@ -61,6 +74,13 @@ interface BenchRequest {
   resource?: Entity;
 }
 
+/** A request as Policy.authorize receives it. */
+interface LuigiCall {
+  principal: Principal;
+  permission: string;
+  resource: Entity | undefined;
+}
+
 const REQUESTS = 20_000;
 const AGREEMENT_SAMPLE = 2_000;
 
@@ -68,7 +88,9 @@ const AGREEMENT_SAMPLE = 2_000;
  * Measures single permission decisions per second of this engine
  * (Policy.authorize), of casbin with the community RBAC plugin's model and of
  * Cedar's stateful API. All three decide the same requests on one generated
- * organisation, and a sample of decisions is compared first.
+ * organisation, and a sample of decisions is compared first. This engine is
+ * also measured without its per-principal cache and with a new principal
+ * object per decision.
  */
 export async function benchmarkPermissions(
   options: {
@@ -97,6 +119,7 @@ export async function benchmarkPermissions(
     rmSync(work, { recursive: true, force: true });
   }
   const policy = new Policy(roles, registry);
+  const uncachedPolicy = new Policy(roles, registry, { maxCachedPrincipals: 0 });
 
   const permissions = new Map(registry.listPermissions().map((item) => [item.name, item]));
   const enforcer = await createCasbinEnforcer(createCasbinPolicy(roles, generated, permissions));
@@ -111,9 +134,17 @@ export async function benchmarkPermissions(
     }
   }
   const actionOf = (permission: string) => permissions.get(permission)!.action;
-  const decideLuigi = (request: BenchRequest) =>
-    policy.authorize(principals.get(request.user)!, request.permission, request.resource).result ===
-    'ALLOW';
+  // Each call carries the user's principal, as an HTTP request carries the
+  // one its session resolved and as Cedar's calls carry the user's entities.
+  const luigiCalls: LuigiCall[] = requests.map((request) => ({
+    principal: principals.get(request.user)!,
+    permission: request.permission,
+    resource: request.resource,
+  }));
+  const decideLuigi = (call: LuigiCall) =>
+    policy.authorize(call.principal, call.permission, call.resource).result === 'ALLOW';
+  const decideLuigiUncached = (call: LuigiCall) =>
+    uncachedPolicy.authorize(call.principal, call.permission, call.resource).result === 'ALLOW';
   const decideCasbin = (request: BenchRequest) =>
     enforcer.enforceSync(request.user, request.permission, actionOf(request.permission));
   const cedarCalls = requests.map((request) =>
@@ -124,8 +155,17 @@ export async function benchmarkPermissions(
   );
   const setupSeconds = (performance.now() - started) / 1000;
 
-  const agreement = checkAgreement(requests.slice(0, AGREEMENT_SAMPLE), {
-    here: decideLuigi,
+  const sample = requests.slice(0, AGREEMENT_SAMPLE);
+  const uncachedDiffers = luigiCalls
+    .slice(0, AGREEMENT_SAMPLE)
+    .filter((call) => decideLuigi(call) !== decideLuigiUncached(call));
+  if (uncachedDiffers.length > 0) {
+    throw new Error(
+      `Policy.authorize decides ${uncachedDiffers.length} of ${sample.length} requests differently without its per-principal cache`,
+    );
+  }
+  const agreement = checkAgreement(sample, {
+    here: (index) => decideLuigi(luigiCalls[index]!),
     casbin: decideCasbin,
     cedar: (index) => cedar.authorize(cedarCalls[index]!),
     cedarWithSchema: (index) => cedar.authorize(cedarSchemaCalls[index]!),
@@ -135,21 +175,48 @@ export async function benchmarkPermissions(
         .some((grant) => grant.conditions !== undefined),
   });
 
-  const engines = [
-    measureThroughput('Backstage Luigi Policy.authorize', requests, decideLuigi, secondsPerEngine),
-    measureThroughput('casbin (RBAC plugin model)', requests, decideCasbin, secondsPerEngine),
-    measureThroughput(
-      'Cedar stateful, preparsed policies',
-      cedarCalls,
-      (call: CedarRequest) => cedar.authorize(call),
-      secondsPerEngine,
-    ),
-    measureThroughput(
-      'Cedar stateful, preparsed policies and schema',
-      cedarSchemaCalls,
-      (call: CedarRequest) => cedar.authorize(call),
-      secondsPerEngine,
-    ),
+  const measured = measureEach(
+    [
+      cyclingRunner(
+        'Backstage Luigi Policy.authorize, per-principal cache',
+        luigiCalls,
+        decideLuigi,
+      ),
+      cyclingRunner('casbin (RBAC plugin model)', requests, decideCasbin),
+      cyclingRunner('Cedar stateful, preparsed policies', cedarCalls, (call: CedarRequest) =>
+        cedar.authorize(call),
+      ),
+      cyclingRunner(
+        'Cedar stateful, preparsed policies and schema',
+        cedarSchemaCalls,
+        (call: CedarRequest) => cedar.authorize(call),
+      ),
+      cyclingRunner(
+        'Policy.authorize without the per-principal cache',
+        luigiCalls,
+        decideLuigiUncached,
+      ),
+      newPrincipalRunner(
+        'Policy.authorize with a new principal object per decision',
+        luigiCalls,
+        policy,
+      ),
+    ],
+    secondsPerEngine,
+  );
+  const engines = measured.slice(0, 4);
+  const variants = measured.slice(4);
+  const [here, ...others] = engines;
+  const fastestOther = Math.max(...others.map((engine) => engine.perSecond));
+  const fastestOtherCpu = Math.max(...others.map((engine) => engine.perCpuSecond));
+  const ratio = (figures: EngineFigures) => (figures.perSecond / fastestOther).toFixed(1);
+  const perCpu = (figures: EngineFigures) =>
+    `${figures.engine} ${Math.round(figures.perCpuSecond).toLocaleString('en-US')}`;
+  const notes = [
+    "Policy.authorize keeps each principal's decision plans (the grants that apply and their compiled conditions) between decisions. casbin decides each request from its role graph (a plain Enforcer, not its cached one), and Cedar's calls, with each user's entities, are built before the measurement.",
+    `Without that cache: ${Math.round(variants[0]!.perSecond).toLocaleString('en-US')} decisions/s (${ratio(variants[0]!)}× the faster other engine).`,
+    `With a new principal object for each decision, as the server builds one per HTTP request, so plans are found by user and group references: ${Math.round(variants[1]!.perSecond).toLocaleString('en-US')} decisions/s (${ratio(variants[1]!)}×).`,
+    `Per second of CPU time of this process, which other processes on the machine change less: ${[...engines, ...variants].map(perCpu).join('; ')}. Ratio of this engine to the faster other engine: ${(here!.perCpuSecond / fastestOtherCpu).toFixed(1)}×.`,
   ];
 
   return {
@@ -161,6 +228,8 @@ export async function benchmarkPermissions(
     },
     requests: requests.length,
     engines,
+    variants,
+    notes,
     agreement,
     setupSeconds,
   };
@@ -201,7 +270,7 @@ function createRequests(
 function checkAgreement(
   sample: BenchRequest[],
   engines: {
-    here(request: BenchRequest): boolean;
+    here(index: number): boolean;
     casbin(request: BenchRequest): boolean;
     cedar(index: number): boolean;
     cedarWithSchema(index: number): boolean;
@@ -239,7 +308,7 @@ function checkAgreement(
   };
 
   sample.forEach((request, index) => {
-    const expected = engines.here(request);
+    const expected = engines.here(index);
     const conditional = engines.hasConditions(request);
     if (!conditional) {
       sameSemantics++;
@@ -294,28 +363,103 @@ function checkAgreement(
   };
 }
 
-/** Cycles through `inputs` for `seconds` after a quarter as long unmeasured, one decision at a time. */
-function measureThroughput<T>(
+/** Time and CPU time spent on a number of decisions. */
+interface Slice {
+  decisions: number;
+  /** Milliseconds. */
+  elapsed: number;
+  cpuMicroseconds: number;
+}
+
+/** An engine to measure: each call decides for about `budgetMs` and reports what it did. */
+interface Runner {
+  engine: string;
+  run(budgetMs: number): Slice;
+}
+
+/**
+ * Measures each runner in turn for `seconds`, after a quarter as long
+ * unmeasured. NOTE: measuring the engines in alternating slices instead,
+ * which would spread changes of load on a shared machine evenly, crashed
+ * Node.js 20.20.2 in two of four runs (V8 "unreachable code" while
+ * deoptimizing CedarAuthorizer.authorize around its WebAssembly call).
+ */
+function measureEach(runners: readonly Runner[], seconds: number): EngineFigures[] {
+  return runners.map((runner) => {
+    runner.run((seconds * 1000) / 4);
+    return toFigures(runner.engine, runner.run(seconds * 1000));
+  });
+}
+
+/**
+ * Decides `inputs` one at a time in order, each call continuing where the
+ * previous one stopped, so that a slow engine also meets every input.
+ */
+function cyclingRunner<T>(
   engine: string,
   inputs: readonly T[],
   decide: (input: T) => boolean,
-  seconds: number,
-): EngineFigures {
-  const run = (budgetMs: number) => {
-    const started = performance.now();
-    let decisions = 0;
-    let elapsed = 0;
-    while (elapsed < budgetMs) {
-      // Reading the clock every 200 decisions keeps its cost out of the figure.
-      for (let step = 0; step < 200; step++) {
-        decide(inputs[decisions % inputs.length]!);
-        decisions++;
+): Runner {
+  let next = 0;
+  return {
+    engine,
+    run(budgetMs) {
+      const started = performance.now();
+      const cpuStarted = process.cpuUsage();
+      let decisions = 0;
+      let elapsed = 0;
+      while (elapsed < budgetMs) {
+        // Reading the clock every 200 decisions keeps its cost out of the figure.
+        for (let step = 0; step < 200; step++) {
+          decide(inputs[next]!);
+          next = (next + 1) % inputs.length;
+          decisions++;
+        }
+        elapsed = performance.now() - started;
       }
-      elapsed = performance.now() - started;
-    }
-    return { decisions, elapsed };
+      return { decisions, elapsed, cpuMicroseconds: cpuTotal(process.cpuUsage(cpuStarted)) };
+    },
   };
-  run((seconds * 1000) / 4);
-  const { decisions, elapsed } = run(seconds * 1000);
-  return { engine, decisions, seconds: elapsed / 1000, perSecond: (decisions * 1000) / elapsed };
+}
+
+/**
+ * Runs Policy.authorize with a new principal object for every decision,
+ * copied through JSON as the server's sessions parse one per request. Each
+ * call makes whole passes over the calls. The copies are made before each
+ * timed pass, so their cost is left out.
+ */
+function newPrincipalRunner(engine: string, calls: readonly LuigiCall[], policy: Policy): Runner {
+  return {
+    engine,
+    run(budgetMs) {
+      const slice: Slice = { decisions: 0, elapsed: 0, cpuMicroseconds: 0 };
+      while (slice.elapsed < budgetMs) {
+        const copies = calls.map((call) => JSON.parse(JSON.stringify(call.principal)) as Principal);
+        const started = performance.now();
+        const cpuStarted = process.cpuUsage();
+        for (let index = 0; index < calls.length; index++) {
+          const call = calls[index]!;
+          policy.authorize(copies[index]!, call.permission, call.resource);
+        }
+        slice.cpuMicroseconds += cpuTotal(process.cpuUsage(cpuStarted));
+        slice.elapsed += performance.now() - started;
+        slice.decisions += calls.length;
+      }
+      return slice;
+    },
+  };
+}
+
+function cpuTotal(usage: NodeJS.CpuUsage): number {
+  return usage.user + usage.system;
+}
+
+function toFigures(engine: string, run: Slice): EngineFigures {
+  return {
+    engine,
+    decisions: run.decisions,
+    seconds: run.elapsed / 1000,
+    perSecond: (run.decisions * 1000) / run.elapsed,
+    perCpuSecond: (run.decisions * 1_000_000) / run.cpuMicroseconds,
+  };
 }

@@ -4,9 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DialectName } from '../src/database/index.js';
 import { checkPostgres } from '../test/support/databases.js';
+import { type AuditFigures, benchmarkAudit } from './audit.js';
+import { benchmarkIdentity, type IdentityFigures } from './identity.js';
 import { benchmarkIngest, type IngestFigures } from './ingest.js';
 import { benchmarkListPage, type ListPageResult } from './list-page.js';
 import { benchmarkPermissions, type PermissionFigures } from './permissions.js';
+import { benchmarkShell, type ShellFigures } from './shell.js';
 
 /**
  * `npm run bench`: every benchmark of the portal, each printed beside the
@@ -20,6 +23,10 @@ const TARGET_INGEST_PER_SECOND = 10_000;
 const TARGET_PAGE_P50_MS = 10;
 /** This engine's single decisions per second over the faster of casbin and Cedar. */
 const TARGET_PERMISSION_RATIO = 100;
+const TARGET_AUDIT_APPENDS_PER_SECOND = 5_000;
+const TARGET_AUDIT_VERIFY_SECONDS = 10;
+const TARGET_SHELL_CONFIG_MS = 2;
+const TARGET_FIRST_VIEW_MS = 1_000;
 
 const RESULTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -52,9 +59,14 @@ async function main(): Promise<void> {
     ingest: Record<string, IngestFigures>;
     listPage: ListPageResult[];
     permissions?: PermissionFigures;
+    audit: AuditFigures[];
+    identity: IdentityFigures[];
+    shell?: ShellFigures;
   } = {
     ingest: {},
     listPage: [],
+    audit: [],
+    identity: [],
   };
 
   if (wanted('ingest')) {
@@ -105,10 +117,79 @@ async function main(): Promise<void> {
     console.log();
   }
 
+  if (wanted('audit')) {
+    console.log(
+      'Audit trail: appends one after another (20,000 on SQLite, 2,000 on PostgreSQL, where each commit waits for the disk), then audit verify over 1,000,000 records loaded in bulk',
+    );
+    for (const dialect of dialects) {
+      const figures = await benchmarkAudit({
+        dialect,
+        appends: dialect === 'sqlite' ? 20_000 : 2_000,
+      });
+      results.audit.push(figures);
+      printAudit(figures);
+    }
+    console.log();
+  }
+
+  if (wanted('identity')) {
+    console.log(
+      'Identity: sign-ins through the full OpenID Connect flow against oidc-provider in this process, and principal resolution per API request (small test organisation)',
+    );
+    for (const dialect of dialects) {
+      const figures = await benchmarkIdentity({ dialect });
+      results.identity.push(figures);
+      printIdentity(figures);
+    }
+    console.log();
+  }
+
+  if (wanted('shell')) {
+    console.log(
+      'Shell: configuration of one user over 300 generated navigation nodes (in process), and Chromium loading /catalog of the example portal until the catalog view shows its rows',
+    );
+    const figures = await benchmarkShell();
+    results.shell = figures;
+    printShell(figures);
+    console.log();
+  }
+
   mkdirSync(RESULTS, { recursive: true });
   const file = path.join(RESULTS, `bench-${new Date().toISOString().replaceAll(':', '-')}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`Figures written to ${path.relative(process.cwd(), file)}`);
+}
+
+function printShell(figures: ShellFigures): void {
+  for (const [who, summary] of Object.entries(figures.configuration)) {
+    const met = summary.p99 < TARGET_SHELL_CONFIG_MS;
+    console.log(
+      `  ${who}: p50 ${format(summary.p50, 3)} ms, p99 ${format(summary.p99, 3)} ms, target < ${TARGET_SHELL_CONFIG_MS} ms: ${verdict(met)}`,
+    );
+  }
+  if (figures.firstView) {
+    const met = figures.firstView.p50 < TARGET_FIRST_VIEW_MS;
+    console.log(
+      `  first micro frontend rendered: p50 ${format(figures.firstView.p50, 0)} ms, p99 ${format(figures.firstView.p99, 0)} ms over ${figures.firstView.samples} loads, target p50 < ${TARGET_FIRST_VIEW_MS} ms: ${verdict(met)}`,
+    );
+  } else {
+    console.log(`  first micro frontend rendered: no figure (${figures.firstViewSkipped})`);
+  }
+}
+
+function printIdentity(figures: IdentityFigures): void {
+  const { signIns, authenticate, http } = figures;
+  const latency = (summary: { p50: number; p99: number }) =>
+    `p50 ${format(summary.p50, 2)} ms, p99 ${format(summary.p99, 2)} ms`;
+  console.log(
+    `  ${figures.dialect}: ${format(signIns.sequential.perSecond, 0)} sign-ins/s one at a time (${latency(signIns.sequential.latency)}), ${format(signIns.concurrent.perSecond, 0)} sign-ins/s with ${signIns.concurrent.concurrency} at once`,
+  );
+  console.log(
+    `    resolving the principal (identity.authenticate in process): session cookie ${latency(authenticate.session)}; bearer token ${latency(authenticate.bearerCached)}, at its first use ${latency(authenticate.bearerFirstUse)}`,
+  );
+  console.log(
+    `    GET /api/auth/me over HTTP: session ${latency(http.session)}, bearer ${latency(http.bearer)}; a public page without authentication ${latency(http.publicPage)}`,
+  );
 }
 
 function printPermissions(figures: PermissionFigures, listPage: ListPageResult[]): void {
@@ -129,6 +210,9 @@ function printPermissions(figures: PermissionFigures, listPage: ListPageResult[]
     console.log(
       `  Ratio to the faster other engine (${fastest.engine}): ${format(ratio)}×, target ≥ ${TARGET_PERMISSION_RATIO}×: ${verdict(ratio >= TARGET_PERMISSION_RATIO)}`,
     );
+  }
+  for (const note of figures.notes) {
+    console.log(`  ${note}`);
   }
 
   console.log(
@@ -151,6 +235,26 @@ function printPermissions(figures: PermissionFigures, listPage: ListPageResult[]
   for (const page of sqlite.pages) {
     console.log(
       `  List page (sqlite, from ${stored.file}): ${page.name}: p50 ${format(page.latency.p50)} ms, p99 ${format(page.latency.p99)} ms`,
+    );
+  }
+}
+
+function printAudit(figures: AuditFigures): void {
+  const sqlite = figures.dialect === 'sqlite';
+  const appendTarget = (perSecond: number) =>
+    sqlite
+      ? `, target ≥ ${format(TARGET_AUDIT_APPENDS_PER_SECOND, 0)}: ${verdict(perSecond >= TARGET_AUDIT_APPENDS_PER_SECOND)}`
+      : '';
+  console.log(
+    `  ${figures.dialect}: ${format(figures.appendsPerSecond, 0)} appends/s, one record per transaction${appendTarget(figures.appendsPerSecond)}`,
+  );
+  console.log(
+    `  ${figures.dialect}: ${format(figures.appendsWithActionPerSecond, 0)} appends/s inside a transaction that also inserts a row${appendTarget(figures.appendsWithActionPerSecond)}`,
+  );
+  if (figures.verify) {
+    const { records, seconds, cpuSeconds, ok } = figures.verify;
+    console.log(
+      `  ${figures.dialect}: audit verify over ${format(records, 0)} records: ${format(seconds)} s, ${format(cpuSeconds)} s of CPU in this process (${ok ? 'passed' : 'FAILED'}), target < ${TARGET_AUDIT_VERIFY_SECONDS} s: ${verdict(ok && seconds < TARGET_AUDIT_VERIFY_SECONDS)}`,
     );
   }
 }

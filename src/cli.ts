@@ -3,6 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerAccessReviewCommand } from './access-review.js';
+import { registerAuditCommands } from './audit/cli.js';
+import { auditPermissions } from './audit/index.js';
 import { catalogPermissionRules, catalogPermissions } from './catalog/api/index.js';
 import { registerCatalogCommands } from './catalog/cli.js';
 import { type LoadedConfig, loadConfig } from './config/index.js';
@@ -11,6 +13,7 @@ import { createLogger } from './logging.js';
 import { registerImportRbacCommand } from './permissions/cli.js';
 import { PermissionRegistry, policyPermissions } from './permissions/index.js';
 import { registerPolicyLintAndPlan } from './policy-commands.js';
+import { registerScimCommands } from './scim/index.js';
 import { createPortal } from './server.js';
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -29,7 +32,7 @@ export function defaultConfigFiles(cwd: string = process.cwd()): string[] {
  */
 export function createCommandRegistry(): PermissionRegistry {
   const registry = new PermissionRegistry();
-  registry.registerPermissions(...policyPermissions, ...catalogPermissions);
+  registry.registerPermissions(...policyPermissions, ...catalogPermissions, ...auditPermissions);
   registry.registerRules(...catalogPermissionRules);
   return registry;
 }
@@ -57,10 +60,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   registerCatalogCommands(program);
+  registerScimCommands(program, defaultConfigFiles);
 
   const policy = program.command('policy').description('Work with roles files and RBAC policies');
   registerImportRbacCommand(policy, createCommandRegistry);
   registerPolicyLintAndPlan(policy, defaultConfigFiles, createCommandRegistry);
+
+  registerAuditCommands(program, defaultConfigFiles);
 
   registerAccessReviewCommand(program, defaultConfigFiles, createCommandRegistry);
 
@@ -90,7 +96,7 @@ async function start(configFiles: string[]): Promise<number> {
 
   let portal: Awaited<ReturnType<typeof createPortal>>;
   try {
-    portal = await createPortal({ config: loaded.config, logger });
+    portal = await createPortal({ config: loaded.config, logger, configFiles: loaded.files });
   } catch (error) {
     console.error(formatErrorForTerminal(error));
     return 1;

@@ -1,17 +1,44 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { type Catalog, catalogMigrations, createCatalog } from './catalog/index.js';
+import {
+  type AuditForwarder,
+  type AuditTrail,
+  auditForwardMigrations,
+  auditMigrations,
+  auditPermissions,
+  createAuditForwarder,
+  createAuditTrail,
+  createBatchedAppender,
+  registerAuditRoutes,
+} from './audit/index.js';
+import {
+  type Catalog,
+  catalogMigrations,
+  createCatalog,
+  readCatalogVersion,
+  readEntitiesByKind,
+} from './catalog/index.js';
 import type { AppConfig } from './config/index.js';
 import { connectDatabase, type DatabaseHandle, migrateToLatest } from './database/index.js';
 import { createHttpServer, type RouteRecord } from './http/index.js';
 import { createIdentity, type Identity, identityMigrations } from './identity/index.js';
+import { expireSessionPrincipals } from './identity/sessions.js';
 import {
   PermissionRegistry,
   PermissionService,
   policyPermissions,
   registerPermissionRoutes,
 } from './permissions/index.js';
-import { createShell } from './shell/index.js';
+import {
+  createAccessDenialRecorder,
+  createLocationRefreshRecorder,
+  createRolesChangeRecorder,
+  recordConfigLoaded,
+  recordPolicyLoaded,
+  recordPolicyRejectedAtStart,
+} from './portal-audit.js';
+import { createScim, type Scim, scimMigrations } from './scim/index.js';
+import { createShell, shellPermissions } from './shell/index.js';
 
 export interface Portal {
   app: FastifyInstance;
@@ -20,6 +47,11 @@ export interface Portal {
   catalog: Catalog;
   identity: Identity;
   permissions: PermissionService;
+  audit: AuditTrail;
+  /** The forwarder of `audit.forward`; undefined when it is not configured. */
+  auditForwarder: AuditForwarder | undefined;
+  /** SCIM provisioning; undefined unless `scim.enabled`. */
+  scim: Scim | undefined;
   /** Starts listening on the configured host and port; returns the address. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -30,6 +62,8 @@ export interface CreatePortalOptions {
   logger: Logger;
   /** Skip the interval refresh and file watchers; tests refresh on demand. */
   backgroundRefresh?: boolean;
+  /** The config files the config was read from, for the `config.loaded` audit record. */
+  configFiles?: readonly string[];
 }
 
 /**
@@ -46,20 +80,62 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
   const closers: Array<() => Promise<void>> = [() => database.destroy()];
 
   try {
-    await migrateToLatest(database, [catalogMigrations, identityMigrations]);
+    await migrateToLatest(database, [
+      catalogMigrations,
+      identityMigrations,
+      auditMigrations,
+      auditForwardMigrations,
+      scimMigrations,
+    ]);
     logger.info({ database: database.description }, 'database migrated');
 
+    const audit = createAuditTrail({ database, config, logger });
+    await recordConfigLoaded(audit, database, logger, options.configFiles ?? []);
+    // Created here, so that a fault in its headers stops the start before any other work.
+    const auditForwarder = config.audit.forward
+      ? createAuditForwarder({ database, config: config.audit.forward, logger })
+      : undefined;
+
     const registry = new PermissionRegistry();
-    registry.registerPermissions(...policyPermissions);
-    const catalog = createCatalog({ database, config: config.catalog, logger, registry });
+    registry.registerPermissions(...policyPermissions, ...auditPermissions);
+    registry.registerPermissions(...shellPermissions(config));
+    const catalog = createCatalog({
+      database,
+      config: config.catalog,
+      logger,
+      registry,
+      onLocationRefreshed: createLocationRefreshRecorder({ audit, database, logger }),
+    });
     closers.unshift(() => catalog.stop());
-    const permissions = new PermissionService(registry, config.permission.rolesFile);
+    const rolesFile = config.permission.rolesFile;
+    let permissions: PermissionService;
+    try {
+      permissions = new PermissionService(registry, rolesFile);
+    } catch (error) {
+      await recordPolicyRejectedAtStart(audit, database, logger, rolesFile, error);
+      throw error;
+    }
+    await recordPolicyLoaded(audit, database, logger, rolesFile, permissions.currentPolicy());
+    permissions.onRolesChange(
+      createRolesChangeRecorder({
+        audit,
+        database,
+        logger,
+        rolesFile,
+        registry,
+        transitiveGroupOwnership: config.permission.transitiveGroupOwnership,
+      }),
+    );
     const shell = createShell({
       config,
       logger,
       permissions,
       // Called only per request, after identity below has been created.
       authenticate: (request) => identity.authenticate(request),
+      microFrontends: {
+        readEntitiesByKind: (kind) => readEntitiesByKind(database, kind),
+        readVersion: () => readCatalogVersion(database),
+      },
     });
 
     const identity = await createIdentity({
@@ -67,14 +143,30 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
       database,
       logger,
       directory: catalog.directory,
+      audit,
     });
     closers.unshift(() => identity.close());
+
+    const scim = config.scim.enabled
+      ? createScim({
+          config,
+          database,
+          logger,
+          providedEntities: catalog.providedEntities,
+          onPrincipalsChanged: (userRefs) => expireSessionPrincipals(database, userRefs),
+          audit: (transaction, event) => audit.append(transaction, event),
+        })
+      : undefined;
 
     const { app, routes } = await createHttpServer({
       logger,
       permissions,
       canonicalOrigin: config.app.baseUrl,
       authenticate: (request) => identity.authenticate(request),
+      onAccessDenied: createAccessDenialRecorder({
+        appender: createBatchedAppender(audit, database.db),
+        cookieName: config.auth.session.cookieName,
+      }),
     });
     closers.unshift(() => app.close());
 
@@ -84,14 +176,30 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
     });
     await catalog.registerRoutes(app, permissions);
     await shell.registerRoutes(app);
+    await registerAuditRoutes(app, audit);
+    await scim?.registerRoutes(app);
     await app.ready();
 
     const summary = await catalog.refreshAll();
     logger.info(summary, 'catalog refreshed');
+    // After the first refresh, so on a new database a reference that a file
+    // location also defines stays with the file.
+    await scim?.syncCatalog();
     if (options.backgroundRefresh ?? true) {
       catalog.startBackgroundRefresh();
       permissions.watchRolesFile(logger);
       closers.unshift(async () => permissions.stopWatching());
+      audit.start();
+    }
+    // Runs before the database closes: it signs a last checkpoint.
+    closers.splice(closers.length - 1, 0, () => audit.stop());
+
+    if (auditForwarder) {
+      // Stops before the last checkpoint and the database, and after the HTTP server.
+      closers.splice(closers.length - 2, 0, () => auditForwarder.stop());
+      if (options.backgroundRefresh ?? true) {
+        auditForwarder.start();
+      }
     }
 
     return {
@@ -101,6 +209,9 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
       catalog,
       identity,
       permissions,
+      audit,
+      auditForwarder,
+      scim,
       listen: async () => {
         const address = await app.listen({
           host: config.backend.listen.host,

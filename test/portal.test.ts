@@ -49,6 +49,8 @@ const PUBLIC_ROUTES = [
   'GET /dev-idp/interaction/:uid',
   'POST /dev-idp/interaction/:uid',
   'GET /micro-frontends/*',
+  // The public keys that micro-frontend backends verify shell tokens with.
+  'GET /.well-known/jwks.json',
 ];
 
 describeEachDialect('portal with the example and corpus configs', (context) => {
@@ -125,6 +127,7 @@ describeEachDialect('portal with the example and corpus configs', (context) => {
 
     assert.equal(response.status, 200);
     assert.deepEqual(names, [
+      'audit.event.read',
       'catalog.entity.read',
       'catalog.location.read',
       'permission.policy.read',

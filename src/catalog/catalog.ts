@@ -10,7 +10,15 @@ import {
   registerCatalogRoutes,
 } from './api/index.js';
 import { createCatalogDirectory } from './directory.js';
-import { createCatalogIngestion } from './ingestion/index.js';
+import {
+  createCatalogIngestion,
+  type EntityProvider,
+  type LocationRefreshReport,
+  type ProvidedEntitiesResult,
+  type ProvidedEntity,
+  type ProvidedEntityChange,
+  type ProvidedEntityProblem,
+} from './ingestion/index.js';
 import { createEntityResourceType } from './permission-resources.js';
 
 /** Counts from one refresh of every location. */
@@ -47,6 +55,8 @@ export interface CatalogOptions {
   config: CatalogConfig;
   logger: Logger;
   registry: PermissionRegistry;
+  /** Called after each location refresh, once its transaction has ended, such as to record it. */
+  onLocationRefreshed?: ((report: LocationRefreshReport) => Promise<void>) | undefined;
 }
 
 export interface Catalog {
@@ -63,6 +73,19 @@ export interface Catalog {
    */
   registerRoutes(app: FastifyInstance, permissions: PermissionAuthorizer): Promise<void>;
   stop(): Promise<void>;
+  /** Entities of providers other than catalog files, such as SCIM provisioning. */
+  providedEntities: ProvidedEntities;
+}
+
+/** Writes and checks the entities of a provider under a root location of its own. */
+export interface ProvidedEntities {
+  /** Returns why any of the entities could not be stored now; writes nothing. */
+  check(
+    provider: EntityProvider,
+    entities: readonly ProvidedEntity[],
+  ): Promise<ProvidedEntityProblem[]>;
+  /** Stores and deletes entities of the provider in one transaction. */
+  write(provider: EntityProvider, change: ProvidedEntityChange): Promise<ProvidedEntitiesResult>;
 }
 
 /**
@@ -81,5 +104,9 @@ export function createCatalog(options: CatalogOptions): Catalog {
     startBackgroundRefresh: () => ingestion.startBackgroundRefresh(),
     registerRoutes: (app, permissions) => registerCatalogRoutes(app, { ...options, permissions }),
     stop: () => ingestion.stop(),
+    providedEntities: {
+      check: (provider, entities) => ingestion.checkProvided(provider, entities),
+      write: (provider, change) => ingestion.writeProvided(provider, change),
+    },
   };
 }

@@ -9,6 +9,9 @@ export {
 export { type LoadConfigOptions, type LoadedConfig, loadConfig, mergeConfig } from './load.js';
 export {
   type AppConfig,
+  AUDIT_RETENTION_PATTERN,
+  type AuditConfig,
+  type AuditForwardConfig,
   type AuthConfig,
   appConfigSchema,
   type CatalogConfig,
@@ -16,6 +19,7 @@ export {
   type DatabaseConfig,
   DEFAULT_CATALOG_FILE_MAX_BYTES,
   type DevelopmentUserConfig,
+  type ScimConfig,
   type ShellNodeConfig,
 } from './schema.js';
 export {

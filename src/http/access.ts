@@ -7,9 +7,16 @@ import type { Decision, Principal } from '../permissions/index.js';
  * - `signedIn`: any signed-in user (their own profile, their navigation);
  * - `permission`: a signed-in user whom the permission model does not deny.
  *   For a resource permission the handler applies `request.decision`, which
- *   may be CONDITIONAL.
+ *   may be CONDITIONAL;
+ * - `scimToken`: a SCIM client with a live provisioning token. The session
+ *   layer skips these routes, and the SCIM routes' own hook checks the token
+ *   (src/scim/routes.ts).
  */
-export type RouteAccess = { public: true } | { signedIn: true } | { permission: string };
+export type RouteAccess =
+  | { public: true }
+  | { signedIn: true }
+  | { permission: string }
+  | { scimToken: true };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,9 +39,9 @@ export interface RouteRecord {
 }
 
 /**
- * Returns true for exactly one of the three declarations: `{ public: true }`,
- * `{ signedIn: true }` or `{ permission: '<name>' }`. Anything else, such as
- * `{ public: false }` or `{}`, declares nothing.
+ * Returns true for exactly one of the declarations: `{ public: true }`,
+ * `{ signedIn: true }`, `{ permission: '<name>' }` or `{ scimToken: true }`.
+ * Anything else, such as `{ public: false }` or `{}`, declares nothing.
  */
 export function isRouteAccess(value: unknown): value is RouteAccess {
   if (value === null || typeof value !== 'object') {
@@ -45,7 +52,7 @@ export function isRouteAccess(value: unknown): value is RouteAccess {
     return false;
   }
   const [key, setting] = entries[0]!;
-  if (key === 'public' || key === 'signedIn') {
+  if (key === 'public' || key === 'signedIn' || key === 'scimToken') {
     return setting === true;
   }
   return key === 'permission' && typeof setting === 'string' && setting.length > 0;
@@ -59,5 +66,6 @@ export function findUndeclaredRoutes(routes: readonly RouteRecord[]): RouteRecor
 export function describeAccess(access: RouteAccess): string {
   if ('public' in access) return 'public';
   if ('signedIn' in access) return 'signed in';
+  if ('scimToken' in access) return 'SCIM provisioning token';
   return `permission ${access.permission}`;
 }

@@ -34,6 +34,22 @@ export interface HttpServerOptions {
    * there, because sign-in cookies belong to one host name.
    */
   canonicalOrigin?: string;
+  /**
+   * Called for each request to a non-public route that is rejected before its
+   * handler runs, so it can be recorded. The response waits for it. An error
+   * it throws is logged, and the rejection is sent all the same.
+   */
+  onAccessDenied?(request: FastifyRequest, denial: AccessDenial): Promise<void>;
+}
+
+/** A request to a non-public route that the access check rejected. */
+export interface AccessDenial {
+  /** 401: no valid session. 403: the route's permission is denied. */
+  status: 401 | 403;
+  /** The route's permission, for a 403. */
+  permission?: string;
+  /** The message of the error response. */
+  reason: string;
 }
 
 export interface HttpServer {
@@ -99,6 +115,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     }
   });
 
+  const reportDenial = async (request: FastifyRequest, denial: AccessDenial): Promise<void> => {
+    try {
+      await options.onAccessDenied?.(request, denial);
+    } catch (error) {
+      request.log.error({ err: error, status: denial.status }, 'recording a denied request failed');
+    }
+  };
+
   const canonical = options.canonicalOrigin ? new URL(options.canonicalOrigin) : undefined;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -113,24 +137,39 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       // Unreachable once onReady has passed; kept so that no route is ever served without a declaration.
       throw new Error(`Route ${request.routeOptions.url} declares no access and is not served`);
     }
-    if ('public' in access) {
+    // A SCIM route checks its provisioning token in its own hook instead of a session.
+    if ('public' in access || 'scimToken' in access) {
       return;
     }
 
-    const principal = await options.authenticate(request);
+    let principal: Principal | undefined;
+    try {
+      principal = await options.authenticate(request);
+    } catch (error) {
+      await rejectCredentials(request, reply, error, reportDenial);
+      throw error;
+    }
     if (!principal) {
-      throw new AuthenticationError(
+      const error = new AuthenticationError(
         'Sign-in required: the request carries no valid session; sign in at /api/auth/login',
       );
+      await reportDenial(request, { status: 401, reason: error.message });
+      throw error;
     }
     request.principal = principal;
 
     if ('permission' in access) {
       const decision = options.permissions.authorize(principal, access.permission);
       if (decision.result === 'DENY') {
-        throw new NotAllowedError(
+        const error = new NotAllowedError(
           `Permission ${access.permission} is not granted to ${principal.userEntityRef}`,
         );
+        await reportDenial(request, {
+          status: 403,
+          permission: access.permission,
+          reason: error.message,
+        });
+        throw error;
       }
       request.decision = decision;
     }
@@ -157,6 +196,31 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   return { app, routes };
+}
+
+/**
+ * Handles a credential that `authenticate` rejected by throwing: a bearer
+ * token (401, with the error's `WWW-Authenticate` challenge) or a session
+ * request from another origin (403). Both are reported as denials.
+ */
+async function rejectCredentials(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  reportDenial: (request: FastifyRequest, denial: AccessDenial) => Promise<void>,
+): Promise<void> {
+  const challenge =
+    typeof error === 'object' && error !== null
+      ? (error as { wwwAuthenticate?: unknown }).wwwAuthenticate
+      : undefined;
+  if (typeof challenge === 'string') {
+    reply.header('www-authenticate', challenge);
+  }
+  if (error instanceof AuthenticationError) {
+    await reportDenial(request, { status: 401, reason: error.message });
+  } else if (error instanceof NotAllowedError) {
+    await reportDenial(request, { status: 403, reason: error.message });
+  }
 }
 
 /** A browser navigation: a GET or HEAD that accepts HTML. */

@@ -6,6 +6,7 @@ export {
   type RouteRecord,
 } from './access.js';
 export {
+  type AccessDenial,
   createHttpServer,
   type HttpServer,
   type HttpServerOptions,

@@ -1,6 +1,9 @@
 import { AuthorizationResponseError, ResponseBodyError } from 'openid-client';
 import { IdentityProviderError } from './relying-party.js';
 
+/** openid-client's messages for a fault of the ID token name the JWT, its signature or its key. */
+const ID_TOKEN_FAULT = /\bJWT\b|\bJWS\b|signature|verification key/;
+
 /**
  * Translates a failure of the authorization response or of the code
  * redemption into a status and a reason for the person signing in. The
@@ -26,6 +29,16 @@ export function describeCallbackFailure(error: unknown): { status: number; reaso
   }
 
   const code = (error as { code?: unknown }).code;
+  if (
+    typeof code === 'string' &&
+    code.startsWith('OAUTH_') &&
+    ID_TOKEN_FAULT.test(describeError(error))
+  ) {
+    return {
+      status: 400,
+      reason: `The ID token from the identity provider was rejected (${describeError(error)}), so the sign-in did not complete. Start again.`,
+    };
+  }
   if (typeof code === 'string' && code.startsWith('OAUTH_')) {
     return {
       status: 400,

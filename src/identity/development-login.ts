@@ -2,13 +2,17 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Interaction, Provider } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { requestContext } from '../audit/index.js';
 import type { DevelopmentUserConfig } from '../config/index.js';
+import type { IdentityAudit } from './audit-events.js';
 import { escapeHtml, pageHtml, sendFailurePage, sendPage } from './pages.js';
 
 export interface DevelopmentLoginOptions {
   provider: Provider;
   users: readonly DevelopmentUserConfig[];
   logger: Logger;
+  /** Records rejected passwords; an accepted one is recorded when the portal's callback creates the session. */
+  audit?: IdentityAudit;
 }
 
 /**
@@ -51,6 +55,13 @@ export async function registerDevelopmentLogin(
     const user = users.find((candidate) => candidate.username === username);
     if (!user || !samePassword(password, user.password)) {
       log.info({ username }, 'development sign-in rejected: wrong username or password');
+      await options.audit?.record({
+        action: 'auth.sign-in',
+        outcome: 'failed',
+        reason: 'wrong username or password at the development identity provider',
+        request: requestContext(request),
+        details: { provider: 'development', username },
+      });
       return sendLoginForm(reply, 401, interaction.uid, users, {
         username,
         error: 'Wrong username or password.',

@@ -5,6 +5,7 @@ import Provider, { type Account, type ErrorOut, type KoaContextWithOIDC } from '
 import type { Logger } from 'pino';
 import type { DevelopmentUserConfig } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
+import type { IdentityAudit } from './audit-events.js';
 import { createMemoryAdapterFactory } from './development-adapter.js';
 import { registerDevelopmentLogin } from './development-login.js';
 import { escapeHtml, pageHtml } from './pages.js';
@@ -36,6 +37,8 @@ export interface DevelopmentProviderOptions {
   logger: Logger;
   /** Environment read for NODE_ENV; `process.env` by default. */
   env?: Record<string, string | undefined>;
+  /** Records rejected passwords of the login form. */
+  audit?: IdentityAudit;
 }
 
 /**
@@ -143,7 +146,12 @@ export function createDevelopmentProvider(
     clientSecret,
     provider,
     async registerRoutes(app) {
-      await registerDevelopmentLogin(app, { provider, users: options.users, logger: log });
+      await registerDevelopmentLogin(app, {
+        provider,
+        users: options.users,
+        logger: log,
+        ...(options.audit ? { audit: options.audit } : {}),
+      });
       await mountProvider(app, provider);
       log.info(
         { issuer, users: options.users.length },

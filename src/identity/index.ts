@@ -1,29 +1,50 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { CatalogDirectory } from '../catalog/index.js';
+import type { AuditTrail } from '../audit/index.js';
+import {
+  type CatalogDirectory,
+  findGroupRefsByAnnotation,
+  readCatalogVersion,
+} from '../catalog/index.js';
 import type { AppConfig } from '../config/index.js';
 import type { DatabaseHandle } from '../database/index.js';
-import { ConfigError } from '../errors/index.js';
+import { ConfigError, NotAllowedError } from '../errors/index.js';
 import type { Principal } from '../permissions/index.js';
+import { createIdentityAudit } from './audit-events.js';
+import {
+  type BearerAuthenticator,
+  BearerTokenError,
+  createBearerAuthenticator,
+} from './bearer-tokens.js';
 import {
   createDevelopmentProvider,
   DEVELOPMENT_SCOPES,
   type DevelopmentProvider,
 } from './development-provider.js';
+import { createGroupMapper } from './group-mapping.js';
 import { createLoginTransactionCodec } from './login-transaction.js';
+import { createPrincipalResolver } from './principal-resolver.js';
+import { effectiveGroupSettings } from './provider-profiles.js';
 import {
   createRelyingParty,
   isLoopbackHttp,
   type RelyingParty,
   type RelyingPartySettings,
 } from './relying-party.js';
+import { changesState, foreignSource } from './request-origin.js';
 import { CALLBACK_PATH, registerIdentityRoutes } from './routes.js';
 import { loadOrCreateSecret } from './secrets.js';
 import { createSessions, type SessionView } from './sessions.js';
 import { resolveUserPrincipal } from './sign-in-resolution.js';
 
+export { BearerTokenError } from './bearer-tokens.js';
 export { DEVELOPMENT_PROVIDER_PATH, type DevelopmentProvider } from './development-provider.js';
 export { identityMigrations } from './migrations.js';
+export {
+  ENTRA_GROUP_ID_ANNOTATION,
+  OKTA_GROUP_ID_ANNOTATION,
+  PROVIDER_PROFILES,
+} from './provider-profiles.js';
 export { PRINCIPAL_REFRESH_MS, type SessionView } from './sessions.js';
 export {
   type IdentityClaims,
@@ -35,7 +56,12 @@ export {
 export type { IdentityTables } from './tables.js';
 
 export interface Identity {
-  /** Finds the signed-in user of a request from its session cookie. */
+  /**
+   * Finds the user of a request: from its `Authorization: Bearer` access
+   * token when it has that header, else from its session cookie. Throws a
+   * BearerTokenError (401) for a rejected token, and a NotAllowedError (403)
+   * for a session request that changes state from another origin.
+   */
   authenticate(request: FastifyRequest): Promise<Principal | undefined>;
   /**
    * Builds the Principal of a User entity from the catalog's memberships, as
@@ -56,6 +82,8 @@ export interface CreateIdentityOptions {
   directory: CatalogDirectory;
   /** Source of the current time for sessions; tests pass a fixed clock. */
   clock?: () => Date;
+  /** Receives sign-in and sign-out records; without it nothing is recorded. */
+  audit?: AuditTrail;
 }
 
 /**
@@ -69,9 +97,10 @@ export async function createIdentity(options: CreateIdentityOptions): Promise<Id
   const { config, database, logger, directory } = options;
   const auth = config.auth;
   const baseUrl = config.app.baseUrl.replace(/\/+$/, '');
+  const audit = createIdentityAudit(options.audit, database.db, logger);
 
   const developmentProvider = auth.development?.enabled
-    ? createDevelopmentProvider({ baseUrl, users: auth.development.users, logger })
+    ? createDevelopmentProvider({ baseUrl, users: auth.development.users, logger, audit })
     : undefined;
 
   const settings = relyingPartySettings(config, baseUrl, developmentProvider);
@@ -85,6 +114,20 @@ export async function createIdentity(options: CreateIdentityOptions): Promise<Id
     );
   }
 
+  const groupSettings = effectiveGroupSettings(auth.oidc);
+  const mapGroups = createGroupMapper(groupSettings.groupMapping, {
+    findGroupRef: (ref) => directory.findGroupRef(ref),
+    findGroupRefsByAnnotation: (annotation, values) =>
+      findGroupRefsByAnnotation(database, annotation, values),
+  });
+  const resolver = createPrincipalResolver({
+    directory,
+    transitiveGroupOwnership: config.permission.transitiveGroupOwnership,
+    groupsClaim: groupSettings.groupsClaim,
+    mapGroups,
+    readCatalogVersion: () => readCatalogVersion(database),
+  });
+
   const secret = auth.session.secret ?? (await loadOrCreateSecret(database, 'session-secret'));
   const transactions = createLoginTransactionCodec(secret);
   const sessions = createSessions({
@@ -92,18 +135,60 @@ export async function createIdentity(options: CreateIdentityOptions): Promise<Id
     directory,
     logger,
     maxAgeHours: auth.session.maxAgeHours,
+    idleTimeoutMinutes: auth.session.idleTimeoutMinutes,
     transitiveGroupOwnership: config.permission.transitiveGroupOwnership,
+    mapGroups,
+    readCatalogVersion: resolver.catalogVersion,
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const views = new WeakMap<FastifyRequest, SessionView>();
+
+  const bearerSettings = auth.oidc?.bearer;
+  const bearer: BearerAuthenticator | undefined =
+    bearerSettings && relyingParty
+      ? createBearerAuthenticator({
+          settings: {
+            audiences: bearerSettings.audiences,
+            issuer: bearerSettings.issuer,
+            clockToleranceSeconds: auth.oidc?.clockToleranceSeconds ?? 30,
+          },
+          provider: relyingParty,
+          resolver,
+          logger,
+          ...(options.clock ? { clock: options.clock } : {}),
+        })
+      : undefined;
+  const baseOrigin = new URL(baseUrl).origin;
 
   return {
     developmentProvider,
 
     async authenticate(request) {
+      const authorization = request.headers.authorization;
+      if (authorization !== undefined) {
+        if (!bearer) {
+          throw new BearerTokenError(
+            'This portal does not accept bearer tokens (auth.oidc.bearer is not configured): sign in with a browser session instead',
+            { code: 'BEARER_TOKENS_DISABLED', oauthError: 'invalid_request' },
+          );
+        }
+        return await bearer.authenticate(authorization);
+      }
+
       const view = await sessions.find(request.cookies?.[auth.session.cookieName]);
       if (!view) {
         return undefined;
+      }
+      // A browser may send the session cookie with a request that another
+      // site started, so a request that changes state must come from the
+      // portal's own pages (CSRF).
+      if (changesState(request)) {
+        const source = foreignSource(request, baseOrigin);
+        if (source) {
+          throw new NotAllowedError(
+            `Request rejected: a ${request.method} with a session cookie must come from ${baseOrigin}, but ${source}. Send it from the portal's pages, or call the API with Authorization: Bearer instead of a cookie`,
+          );
+        }
       }
       views.set(request, view);
       return view.principal;
@@ -121,14 +206,13 @@ export async function createIdentity(options: CreateIdentityOptions): Promise<Id
         baseUrl,
         cookieName: auth.session.cookieName,
         maxAgeHours: auth.session.maxAgeHours,
-        groupsClaim: auth.oidc?.groupsClaim ?? 'groups',
-        transitiveGroupOwnership: config.permission.transitiveGroupOwnership,
         relyingParty,
         transactions,
         sessions,
-        directory,
+        resolver,
         logger,
         sessionOf: (request) => views.get(request),
+        audit,
       });
     },
 

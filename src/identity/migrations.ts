@@ -36,5 +36,13 @@ export const identityMigrations: MigrationSet = {
           .execute();
       },
     },
+    '0002-session-catalog-version': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('identity_sessions')
+          .addColumn('catalog_version', 'text')
+          .execute();
+      },
+    },
   }),
 };

@@ -1,6 +1,6 @@
 // oidc-provider 8 ships no type declarations, and @types/oidc-provider follows
 // version 9, so this declares the part of the 8.x API that the development
-// identity provider uses.
+// identity provider and the tests' provider use.
 declare module 'oidc-provider' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -30,7 +30,14 @@ declare module 'oidc-provider' {
     type: string;
     body: unknown;
     status: number;
+    method: string;
+    path: string;
+    req: IncomingMessage;
+    res: ServerResponse;
+    redirect(url: string): void;
     oidc: {
+      /** The name of the endpoint that handles the request, such as `token` or `discovery`. */
+      route?: string;
       params?: Record<string, unknown>;
       client?: { clientId: string };
       session?: {
@@ -49,6 +56,7 @@ declare module 'oidc-provider' {
 
   export interface ClientMetadata {
     client_id: string;
+    id_token_signed_response_alg?: string;
     client_secret?: string;
     redirect_uris: string[];
     post_logout_redirect_uris?: string[];
@@ -70,8 +78,21 @@ declare module 'oidc-provider' {
     interactions?: { url: (ctx: KoaContextWithOIDC, interaction: Interaction) => string };
     loadExistingGrant?: (ctx: KoaContextWithOIDC) => Promise<Grant | undefined>;
     renderError?: (ctx: KoaContextWithOIDC, out: ErrorOut, error: Error) => Promise<void>;
-    ttl?: Record<string, number>;
+    ttl?: Record<
+      string,
+      | number
+      | ((
+          ctx: KoaContextWithOIDC,
+          token: { resourceServer?: { accessTokenTTL?: number } },
+        ) => number)
+    >;
     scopes?: string[];
+    /** Extra claims of an access token (JWT format) or of its introspection. */
+    extraTokenClaims?: (
+      ctx: KoaContextWithOIDC,
+      token: { kind: string; accountId?: string },
+    ) => Promise<Record<string, unknown> | undefined>;
+    enabledJWA?: Record<string, string[]>;
   }
 
   export interface Interaction {
@@ -88,6 +109,7 @@ declare module 'oidc-provider' {
     accountId?: string;
     clientId?: string;
     addOIDCScope(scope: string): void;
+    addResourceScope(resource: string, scope: string): void;
     save(): Promise<string>;
     static find(id: string): Promise<Grant | undefined>;
   }
@@ -113,7 +135,13 @@ declare module 'oidc-provider' {
       options?: { mergeWithLastSubmission?: boolean },
     ): Promise<string>;
     on(event: string, listener: (...args: never[]) => void): this;
+    /** Adds a Koa middleware that runs around every request of the provider. */
+    use(middleware: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>): this;
   }
+
+  export const errors: {
+    InvalidTarget: new (description?: string) => Error;
+  };
 
   export default Provider;
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { CatalogDirectory } from '../catalog/index.js';
+import { requestContext } from '../audit/index.js';
 import { AuthenticationError, NotAllowedError } from '../errors/index.js';
+import type { IdentityAudit } from './audit-events.js';
 import { describeCallbackFailure } from './callback-failure.js';
 import {
   LOGIN_TRANSACTION_SECONDS,
@@ -9,9 +10,10 @@ import {
   parseReturnTo,
 } from './login-transaction.js';
 import { escapeHtml, pageHtml, sendFailurePage, sendPage } from './pages.js';
+import type { PrincipalResolver, VersionedResolution } from './principal-resolver.js';
 import { IdentityProviderError, type RelyingParty } from './relying-party.js';
+import { requestOrigin } from './request-origin.js';
 import type { Sessions, SessionView } from './sessions.js';
-import { readIdentityClaims, resolveSignIn } from './sign-in-resolution.js';
 
 export const CALLBACK_PATH = '/api/auth/callback';
 
@@ -20,16 +22,16 @@ export interface IdentityRouteOptions {
   baseUrl: string;
   cookieName: string;
   maxAgeHours: number;
-  groupsClaim: string;
-  transitiveGroupOwnership: boolean;
   /** Undefined when neither `auth.oidc` nor the development provider is configured. */
   relyingParty: RelyingParty | undefined;
   transactions: LoginTransactionCodec;
   sessions: Sessions;
-  directory: CatalogDirectory;
+  resolver: PrincipalResolver;
   logger: Logger;
   /** The session found by `authenticate` for a request, if any. */
   sessionOf(request: FastifyRequest): SessionView | undefined;
+  /** Records sign-ins (succeeded and failed) and sign-outs. */
+  audit: IdentityAudit;
 }
 
 /** Registers login, callback, logout and the profile route. */
@@ -37,7 +39,7 @@ export async function registerIdentityRoutes(
   app: FastifyInstance,
   options: IdentityRouteOptions,
 ): Promise<void> {
-  const { logger: log, sessions } = options;
+  const { logger: log, sessions, audit } = options;
   const secure = options.baseUrl.startsWith('https:');
   const transactionCookie = `${options.cookieName}_login`;
   const baseOrigin = new URL(options.baseUrl).origin;
@@ -97,7 +99,16 @@ export async function registerIdentityRoutes(
   app.get(CALLBACK_PATH, { config: { access: { public: true } } }, async (request, reply) => {
     const transaction = await options.transactions.open(request.cookies[transactionCookie]);
     reply.clearCookie(transactionCookie, { path: CALLBACK_PATH });
+    const signInFailed = (reason: string, details?: Record<string, unknown>) =>
+      audit.record({
+        action: 'auth.sign-in',
+        outcome: 'failed',
+        reason,
+        request: requestContext(request),
+        details,
+      });
     if (!options.relyingParty) {
+      await signInFailed('sign-in is not configured: no identity provider');
       return sendFailurePage(
         reply,
         503,
@@ -107,6 +118,9 @@ export async function registerIdentityRoutes(
     }
     if (!transaction) {
       log.info({}, 'sign-in callback rejected: no valid login transaction cookie');
+      await signInFailed(
+        'no valid login transaction cookie: the sign-in was not started from this browser, expired or was already completed',
+      );
       return sendFailurePage(
         reply,
         400,
@@ -123,22 +137,25 @@ export async function registerIdentityRoutes(
     } catch (error) {
       const failure = describeCallbackFailure(error);
       log.warn({ status: failure.status, reason: failure.reason }, 'sign-in callback rejected');
+      await signInFailed(failure.reason, { status: failure.status });
       return sendFailurePage(reply, failure.status, 'Sign-in failed', failure.reason);
     }
 
-    const claims = readIdentityClaims(idTokenClaims, options.groupsClaim);
-    let resolution: Awaited<ReturnType<typeof resolveSignIn>>;
+    const claims = options.resolver.readClaims(idTokenClaims);
+    let resolution: VersionedResolution;
     try {
-      resolution = await resolveSignIn(claims, {
-        directory: options.directory,
-        transitiveGroupOwnership: options.transitiveGroupOwnership,
-      });
+      resolution = await options.resolver.resolve(claims);
     } catch (error) {
       if (error instanceof AuthenticationError) {
         log.warn(
           { sub: claims.sub, email: claims.email, username: claims.preferredUsername },
           'sign-in rejected: no matching User entity',
         );
+        await signInFailed(error.message, {
+          subject: claims.sub,
+          email: claims.email,
+          username: claims.preferredUsername,
+        });
         return sendFailurePage(reply, 403, 'Sign-in failed', error.message);
       }
       throw error;
@@ -151,6 +168,12 @@ export async function registerIdentityRoutes(
         'groups claim values match no Group entity; ignored',
       );
     }
+    if (claims.groupsDistributed) {
+      log.warn(
+        { user: principal.userEntityRef, groups: principal.groupEntityRefs.length },
+        'groups overage: the token names where to fetch the groups instead of listing them, so only catalog memberships apply; provision the groups through SCIM',
+      );
+    }
     for (const cycle of resolution.cycles) {
       log.warn({ user: principal.userEntityRef, cycle }, 'group parent cycle; walk stopped');
     }
@@ -158,7 +181,23 @@ export async function registerIdentityRoutes(
     // A new id at every sign-in: a session id planted before sign-in is worthless after it.
     await sessions.delete(request.cookies[options.cookieName]);
     await sessions.deleteExpired();
-    const { sessionId } = await sessions.create(principal, claims);
+    const { sessionId } = await sessions.create(
+      principal,
+      claims,
+      audit.within({
+        actor: principal.userEntityRef,
+        action: 'auth.sign-in',
+        target: principal.userEntityRef,
+        outcome: 'succeeded',
+        request: requestContext(request),
+        details: {
+          matchedBy: resolution.matchedBy,
+          groups: principal.groupEntityRefs,
+          unknownGroups: resolution.unknownGroups,
+        },
+      }),
+      resolution.catalogVersion,
+    );
     log.info(
       {
         user: principal.userEntityRef,
@@ -188,15 +227,32 @@ export async function registerIdentityRoutes(
   app.post('/api/auth/logout', { config: { access: { public: true } } }, async (request, reply) => {
     const origin = requestOrigin(request);
     if (origin !== baseOrigin) {
-      throw new NotAllowedError(
-        `Sign-out rejected: the request comes from ${origin ? `origin ${origin}` : 'an unknown origin (no Origin or Referer header)'}, not from ${baseOrigin}`,
-      );
+      const message = `Sign-out rejected: the request comes from ${origin ? `origin ${origin}` : 'an unknown origin (no Origin or Referer header)'}, not from ${baseOrigin}`;
+      await audit.record({
+        action: 'auth.sign-out',
+        outcome: 'denied',
+        reason: message,
+        request: requestContext(request),
+      });
+      throw new NotAllowedError(message);
     }
 
     // The route is public, so no session was looked up for it yet.
     const sessionId = request.cookies[options.cookieName];
     const view = await sessions.find(sessionId);
-    await sessions.delete(sessionId);
+    // Without a session there is nothing to end, so nothing is recorded.
+    await sessions.delete(
+      sessionId,
+      view
+        ? audit.within({
+            actor: view.principal.userEntityRef,
+            action: 'auth.sign-out',
+            target: view.principal.userEntityRef,
+            outcome: 'succeeded',
+            request: requestContext(request),
+          })
+        : undefined,
+    );
     reply.clearCookie(options.cookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure });
     log.info({ user: view?.principal.userEntityRef }, 'user signed out');
 
@@ -217,23 +273,6 @@ export async function registerIdentityRoutes(
       ownershipEntityRefs: principal.ownershipEntityRefs,
     };
   });
-}
-
-/** Reads the origin of a request from `Origin`, else from `Referer`; undefined when both are missing. */
-function requestOrigin(request: FastifyRequest): string | undefined {
-  const origin = request.headers.origin;
-  if (typeof origin === 'string' && origin !== 'null') {
-    return origin;
-  }
-  const referer = request.headers.referer;
-  if (typeof referer === 'string') {
-    try {
-      return new URL(referer).origin;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
 }
 
 function isFormPost(request: FastifyRequest): boolean {

@@ -171,3 +171,87 @@ describeEachDialect('sessions', (context) => {
     assert.notEqual(await sessions.find(younger), undefined);
   });
 });
+
+describeEachDialect('sessions with idle timeout and catalog version', (context) => {
+  let now = START;
+  let catalogVersion = 'v1';
+  let sessions: Sessions;
+  let db: Kysely<IdentityTables>;
+
+  before(async () => {
+    await seedIdentityCatalog(context.handle());
+    await migrateToLatest(context.handle(), [identityMigrations]);
+    db = context.handle().db as Kysely<IdentityTables>;
+    sessions = createSessions({
+      database: context.handle(),
+      directory: createCatalogDirectory(context.handle()),
+      logger: createLogger({ level: 'silent' }),
+      maxAgeHours: 12,
+      idleTimeoutMinutes: 30,
+      transitiveGroupOwnership: true,
+      readCatalogVersion: async () => catalogVersion,
+      clock: () => now,
+    });
+  });
+
+  test('ends a session idle for the timeout', async () => {
+    now = START;
+    const { sessionId } = await sessions.create(staleAda, adaClaims, undefined, catalogVersion);
+
+    now = new Date(START.getTime() + 30 * 60_000);
+
+    assert.equal(await sessions.find(sessionId), undefined);
+  });
+
+  test('requests keep a session alive past the timeout', async () => {
+    now = START;
+    const { sessionId } = await sessions.create(staleAda, adaClaims, undefined, catalogVersion);
+
+    for (let minute = 20; minute <= 120; minute += 20) {
+      now = new Date(START.getTime() + minute * 60_000);
+      assert.notEqual(await sessions.find(sessionId), undefined, `minute ${minute}`);
+    }
+  });
+
+  test('re-resolves when the catalog version changes', async () => {
+    now = START;
+    catalogVersion = 'v1';
+    const { sessionId } = await sessions.create(staleAda, adaClaims, undefined, catalogVersion);
+    assert.deepEqual((await sessions.find(sessionId))?.principal, staleAda);
+
+    catalogVersion = 'v2';
+    now = new Date(START.getTime() + 1000);
+    const view = await sessions.find(sessionId);
+
+    assert.deepEqual(view?.principal.groupEntityRefs, [
+      'group:default/company',
+      'group:default/engineering',
+      'group:default/team-a',
+    ]);
+    const row = await db
+      .selectFrom('identity_sessions')
+      .select('catalog_version')
+      .where('id_hash', '=', hashSessionId(sessionId))
+      .executeTakeFirstOrThrow();
+    assert.equal(row.catalog_version, 'v2');
+  });
+
+  test('deleteExpired removes idle sessions', async () => {
+    await db.deleteFrom('identity_sessions').execute();
+    now = START;
+    await sessions.create(staleAda, adaClaims, undefined, catalogVersion);
+    now = new Date(START.getTime() + 20 * 60_000);
+    const { sessionId: recent } = await sessions.create(
+      staleAda,
+      adaClaims,
+      undefined,
+      catalogVersion,
+    );
+
+    now = new Date(START.getTime() + 31 * 60_000);
+    const removed = await sessions.deleteExpired();
+
+    assert.equal(removed, 1);
+    assert.notEqual(await sessions.find(recent), undefined);
+  });
+});

@@ -5,13 +5,16 @@ import type { CatalogDirectory } from '../catalog/index.js';
 import type { DatabaseHandle } from '../database/index.js';
 import { AuthenticationError } from '../errors/index.js';
 import type { Principal } from '../permissions/index.js';
+import type { GroupMapper } from './group-mapping.js';
 import { type IdentityClaims, resolveSignIn } from './sign-in-resolution.js';
 import type { IdentitySessionRow, IdentityTables } from './tables.js';
 
 /**
  * How long a stored principal is trusted before it is resolved again from the
- * catalog, so that membership changes apply to open sessions within about a
- * minute. The same interval limits how often `last_seen_at` is written.
+ * catalog even though the catalog version did not change. The version
+ * catches every change that the catalog commits, so this only bounds the
+ * delay of the changes it misses (see readCatalogVersion). The same interval
+ * bounds how often `last_seen_at` is written.
  */
 export const PRINCIPAL_REFRESH_MS = 60_000;
 
@@ -32,24 +35,50 @@ export interface SessionsOptions {
   logger: Logger;
   /** Absolute lifetime of a session, `auth.session.maxAgeHours`. */
   maxAgeHours: number;
+  /** `auth.session.idleTimeoutMinutes`; undefined means no idle limit. */
+  idleTimeoutMinutes?: number;
   transitiveGroupOwnership: boolean;
+  /** `auth.oidc.groupMapping` in effect; without it, claim values are Group names. */
+  mapGroups?: GroupMapper;
+  /**
+   * Reads the catalog version. A session whose principal was resolved under
+   * another version is resolved again at its next request. Without it, only
+   * PRINCIPAL_REFRESH_MS applies.
+   */
+  readCatalogVersion?: () => Promise<string>;
   clock?: () => Date;
 }
 
+/**
+ * A step that runs inside the transaction of a session write, such as an
+ * audit record, so that it commits or rolls back with the session.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the step writes its own capability's tables.
+export type SessionWriteStep = (transaction: Kysely<any>) => Promise<unknown>;
+
 export interface Sessions {
-  /** Stores a new session for a resolved sign-in and returns its id for the cookie. */
+  /**
+   * Stores a new session for a resolved sign-in and returns its id for the
+   * cookie. `step`, when given, runs in the same transaction.
+   */
   create(
     principal: Principal,
     claims: IdentityClaims,
+    step?: SessionWriteStep,
+    /** The catalog version read before `principal` was resolved. */
+    catalogVersion?: string,
   ): Promise<{ sessionId: string; expiresAt: Date }>;
   /**
-   * Finds the session of a cookie value. Malformed, unknown and expired ids
-   * return undefined; an expired session is deleted on the way.
+   * Finds the session of a cookie value. Malformed, unknown, expired and idle
+   * ids return undefined; an expired or idle session is deleted on the way.
    */
   find(sessionId: string | undefined): Promise<SessionView | undefined>;
-  /** Ends a session; an unknown or malformed id is ignored. */
-  delete(sessionId: string | undefined): Promise<void>;
-  /** Deletes every expired session; returns how many. */
+  /**
+   * Ends a session; an unknown or malformed id is ignored. `step`, when
+   * given, runs in the same transaction, unless the id is malformed.
+   */
+  delete(sessionId: string | undefined, step?: SessionWriteStep): Promise<void>;
+  /** Deletes every session past its absolute or idle lifetime; returns how many. */
   deleteExpired(): Promise<number>;
 }
 
@@ -61,19 +90,30 @@ export function createSessions(options: SessionsOptions): Sessions {
   const db = options.database.db as Kysely<IdentityTables>;
   const clock = options.clock ?? (() => new Date());
   const log = options.logger;
+  const idleMs =
+    options.idleTimeoutMinutes === undefined ? undefined : options.idleTimeoutMinutes * 60_000;
+  // `last_seen_at` lags behind the last request by up to this much, so an
+  // idle session may end this much early: at most a tenth of the idle limit.
+  const touchIntervalMs =
+    idleMs === undefined ? PRINCIPAL_REFRESH_MS : Math.min(PRINCIPAL_REFRESH_MS, idleMs / 10);
 
   async function remove(idHash: string): Promise<void> {
     await db.deleteFrom('identity_sessions').where('id_hash', '=', idHash).execute();
   }
 
   /** Resolves the principal again; returns undefined when the user no longer matches. */
-  async function refresh(row: IdentitySessionRow, now: Date): Promise<Principal | undefined> {
+  async function refresh(
+    row: IdentitySessionRow,
+    now: Date,
+    catalogVersion: string | undefined,
+  ): Promise<Principal | undefined> {
     const claims = JSON.parse(row.claims) as IdentityClaims;
     let principal: Principal;
     try {
       const resolution = await resolveSignIn(claims, {
         directory: options.directory,
         transitiveGroupOwnership: options.transitiveGroupOwnership,
+        ...(options.mapGroups ? { mapGroups: options.mapGroups } : {}),
       });
       principal = resolution.principal;
     } catch (error) {
@@ -97,6 +137,7 @@ export function createSessions(options: SessionsOptions): Sessions {
       .set({
         principal: JSON.stringify(principal),
         principal_resolved_at: now.toISOString(),
+        catalog_version: catalogVersion ?? null,
         last_seen_at: now.toISOString(),
       })
       .where('id_hash', '=', row.id_hash)
@@ -105,24 +146,20 @@ export function createSessions(options: SessionsOptions): Sessions {
   }
 
   return {
-    async create(principal, claims) {
+    async create(principal, claims, step, catalogVersion) {
       const now = clock();
       const sessionId = randomBytes(32).toString('base64url');
       const expiresAt = new Date(now.getTime() + options.maxAgeHours * 3_600_000);
+      const session = { principal, claims, sessionId, now, expiresAt, catalogVersion };
 
-      await db
-        .insertInto('identity_sessions')
-        .values({
-          id_hash: hashSessionId(sessionId),
-          user_ref: principal.userEntityRef,
-          principal: JSON.stringify(principal),
-          claims: JSON.stringify(claims),
-          principal_resolved_at: now.toISOString(),
-          created_at: now.toISOString(),
-          last_seen_at: now.toISOString(),
-          expires_at: expiresAt.toISOString(),
-        })
-        .execute();
+      if (step) {
+        await db.transaction().execute(async (transaction) => {
+          await insertSession(transaction, session);
+          await step(transaction);
+        });
+      } else {
+        await insertSession(db, session);
+      }
       return { sessionId, expiresAt };
     },
 
@@ -147,17 +184,30 @@ export function createSessions(options: SessionsOptions): Sessions {
         await remove(idHash);
         return undefined;
       }
+      const idleFor = now.getTime() - new Date(row.last_seen_at).getTime();
+      if (idleMs !== undefined && idleFor >= idleMs) {
+        await remove(idHash);
+        log.info(
+          { user: row.user_ref, idleMinutes: Math.floor(idleFor / 60_000) },
+          'session ended: idle for longer than auth.session.idleTimeoutMinutes',
+        );
+        return undefined;
+      }
 
+      // Read before resolving: a change that commits in between then shows
+      // as a new version at the next request, instead of being missed.
+      const catalogVersion = await options.readCatalogVersion?.();
       let principal = JSON.parse(row.principal) as Principal;
       const resolvedAge = now.getTime() - new Date(row.principal_resolved_at).getTime();
-      if (resolvedAge >= PRINCIPAL_REFRESH_MS) {
-        const refreshed = await refresh(row, now);
+      const catalogChanged = catalogVersion !== undefined && catalogVersion !== row.catalog_version;
+      if (catalogChanged || resolvedAge >= PRINCIPAL_REFRESH_MS) {
+        const refreshed = await refresh(row, now, catalogVersion);
         if (!refreshed) {
           await remove(idHash);
           return undefined;
         }
         principal = refreshed;
-      } else if (now.getTime() - new Date(row.last_seen_at).getTime() >= PRINCIPAL_REFRESH_MS) {
+      } else if (idleFor >= touchIntervalMs) {
         await db
           .updateTable('identity_sessions')
           .set({ last_seen_at: now.toISOString() })
@@ -177,19 +227,94 @@ export function createSessions(options: SessionsOptions): Sessions {
       return view;
     },
 
-    async delete(sessionId) {
+    async delete(sessionId, step) {
       if (!sessionId || !SESSION_ID_PATTERN.test(sessionId)) {
         return;
       }
-      await remove(hashSessionId(sessionId));
+      if (!step) {
+        await remove(hashSessionId(sessionId));
+        return;
+      }
+      await db.transaction().execute(async (transaction) => {
+        await transaction
+          .deleteFrom('identity_sessions')
+          .where('id_hash', '=', hashSessionId(sessionId))
+          .execute();
+        await step(transaction);
+      });
     },
 
     async deleteExpired() {
+      const now = clock();
+      const idleSince =
+        idleMs === undefined ? undefined : new Date(now.getTime() - idleMs).toISOString();
       const result = await db
         .deleteFrom('identity_sessions')
-        .where('expires_at', '<=', clock().toISOString())
+        .where((where) =>
+          idleSince === undefined
+            ? where('expires_at', '<=', now.toISOString())
+            : where.or([
+                where('expires_at', '<=', now.toISOString()),
+                where('last_seen_at', '<=', idleSince),
+              ]),
+        )
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     },
   };
+}
+
+async function insertSession(
+  executor: Kysely<IdentityTables>,
+  session: {
+    principal: Principal;
+    claims: IdentityClaims;
+    sessionId: string;
+    now: Date;
+    expiresAt: Date;
+    catalogVersion: string | undefined;
+  },
+): Promise<void> {
+  const { principal, claims, sessionId, now, expiresAt } = session;
+  await executor
+    .insertInto('identity_sessions')
+    .values({
+      id_hash: hashSessionId(sessionId),
+      user_ref: principal.userEntityRef,
+      principal: JSON.stringify(principal),
+      claims: JSON.stringify(claims),
+      principal_resolved_at: now.toISOString(),
+      catalog_version: session.catalogVersion ?? null,
+      created_at: now.toISOString(),
+      last_seen_at: now.toISOString(),
+      expires_at: expiresAt.toISOString(),
+    })
+    .execute();
+}
+
+/**
+ * Marks the stored principal of every session of these users as stale, so
+ * the next request of each resolves it again from the catalog: a user who is
+ * no longer in the catalog, such as one deactivated or deleted through SCIM,
+ * loses the session, and a membership change applies without a new sign-in.
+ * Returns the number of sessions marked.
+ */
+export async function expireSessionPrincipals(
+  database: DatabaseHandle,
+  userRefs: readonly string[],
+): Promise<number> {
+  if (userRefs.length === 0) {
+    return 0;
+  }
+  const db = database.db as Kysely<IdentityTables>;
+  const result = await db
+    .updateTable('identity_sessions')
+    .set({ principal_resolved_at: new Date(0).toISOString() })
+    .where(
+      'user_ref',
+      'in',
+      userRefs.map((ref) => ref.toLowerCase()),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

@@ -2,6 +2,7 @@ import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import type { CatalogDirectory } from '../catalog/index.js';
 import { AuthenticationError } from '../errors/index.js';
 import type { Principal } from '../permissions/index.js';
+import type { GroupMapper } from './group-mapping.js';
 
 /** The identity claims that sign-in resolution reads, taken from a validated ID token. */
 export interface IdentityClaims {
@@ -13,6 +14,12 @@ export interface IdentityClaims {
   preferredUsername?: string;
   /** Values of the groups claim (`auth.oidc.groupsClaim`), as sent. */
   groups: string[];
+  /**
+   * True when the token names an endpoint for the groups instead of listing
+   * them (distributed claims, OpenID Connect Core 5.6.2), as Entra ID does
+   * for a user in more groups than fit into a token.
+   */
+  groupsDistributed?: boolean;
 }
 
 export interface SignInResolution {
@@ -29,6 +36,11 @@ export interface ResolveSignInOptions {
   directory: CatalogDirectory;
   /** `permission.transitiveGroupOwnership`: whether ancestors' ownership counts as the user's. */
   transitiveGroupOwnership: boolean;
+  /**
+   * Turns groups-claim values into Group references (`auth.oidc.groupMapping`).
+   * Without it, a value is read as a Group name or reference.
+   */
+  mapGroups?: GroupMapper;
 }
 
 /** Reads the claims that resolution needs from an ID token's claim set. */
@@ -57,6 +69,14 @@ export function readIdentityClaims(
   result.groups = values.filter(
     (value): value is string => typeof value === 'string' && value.trim() !== '',
   );
+
+  // Entra ID marks an overage with `hasgroups` in tokens of the implicit flow.
+  const claimNames = claims._claim_names;
+  const distributed =
+    typeof claimNames === 'object' && claimNames !== null && groupsClaim in claimNames;
+  if (groups === undefined && (distributed || claims.hasgroups === true)) {
+    result.groupsDistributed = true;
+  }
   return result;
 }
 
@@ -76,20 +96,29 @@ export async function resolveSignIn(
     throw new AuthenticationError(describeMissingUser(claims), { code: 'SIGN_IN_USER_NOT_FOUND' });
   }
 
-  const unknownGroups: string[] = [];
-  const claimGroups: string[] = [];
-  for (const value of claims.groups) {
-    const candidate = groupRefFromClaim(value);
-    const found = candidate ? await directory.findGroupRef(candidate) : undefined;
-    if (found) {
-      claimGroups.push(found.toLowerCase());
-    } else {
-      unknownGroups.push(value);
-    }
-  }
+  const mapGroups = options.mapGroups ?? mapGroupsByName(directory);
+  const mapped = await mapGroups(claims.groups);
 
-  const { principal, cycles } = await buildPrincipal(match.userRef, claimGroups, options);
-  return { principal, matchedBy: match.matchedBy, unknownGroups, cycles };
+  const { principal, cycles } = await buildPrincipal(match.userRef, mapped.groupRefs, options);
+  return { principal, matchedBy: match.matchedBy, unknownGroups: mapped.unmatched, cycles };
+}
+
+/** Creates the mapping without rules: each value is a Group name of the default namespace or a full reference. */
+function mapGroupsByName(directory: CatalogDirectory): GroupMapper {
+  return async (values) => {
+    const groupRefs: string[] = [];
+    const unmatched: string[] = [];
+    for (const value of values) {
+      const candidate = groupRefFromClaim(value);
+      const found = candidate ? await directory.findGroupRef(candidate) : undefined;
+      if (found) {
+        groupRefs.push(found.toLowerCase());
+      } else {
+        unmatched.push(value);
+      }
+    }
+    return { groupRefs, unmatched };
+  };
 }
 
 /**
@@ -184,12 +213,12 @@ function describeMissingUser(claims: IdentityClaims): string {
 
 /**
  * Reads a groups-claim value as a Group reference: a bare name means a Group
- * of the default namespace, and a full reference (`group:default/team-a`)
- * is taken as written. Returns undefined for anything else.
+ * of `namespace`, and a full reference (`group:default/team-a`) is taken as
+ * written. Returns undefined for anything else.
  */
-export function groupRefFromClaim(value: string): string | undefined {
+export function groupRefFromClaim(value: string, namespace = 'default'): string | undefined {
   try {
-    const ref = parseEntityRef(value.trim(), { defaultKind: 'group', defaultNamespace: 'default' });
+    const ref = parseEntityRef(value.trim(), { defaultKind: 'group', defaultNamespace: namespace });
     if (ref.kind.toLowerCase() !== 'group') {
       return undefined;
     }

@@ -19,6 +19,8 @@ export interface IdentitySessionRow {
   claims: string;
   /** When `principal` was last resolved from the catalog (ISO 8601, UTC). */
   principal_resolved_at: string;
+  /** The catalog version `principal` was resolved under; null for sessions older than the column. */
+  catalog_version: string | null;
   created_at: string;
   last_seen_at: string;
   /** End of the absolute lifetime (`auth.session.maxAgeHours` after sign-in). */

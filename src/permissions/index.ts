@@ -46,6 +46,7 @@ export {
 export { type PermissionRouteOptions, registerPermissionRoutes } from './routes.js';
 export { PermissionService } from './service.js';
 export type {
+  CompilablePermissionRule,
   ConditionCriteria,
   Decision,
   DecisionSource,

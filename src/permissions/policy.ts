@@ -1,17 +1,16 @@
-import { NotAllowedError } from '../errors/index.js';
-import { evaluateCriteria, expandAliases } from './conditions.js';
+import { InputError, NotAllowedError } from '../errors/index.js';
+import { ConditionalPlan, planDecision, SharedDecisions } from './decision-plan.js';
+import { grantsOfIdentities, indexGrants, type PermissionGrants } from './grant-index.js';
+import { PrincipalCache } from './principal-cache.js';
 import type { PermissionRegistry } from './registry.js';
-import { expandGrantPermission, type RolesFile } from './roles-file.js';
-import type { ConditionCriteria, Decision, DecisionSource, Principal } from './types.js';
-
-interface CompiledGrant {
-  source: DecisionSource;
-  conditions?: ConditionCriteria;
-  /** Lowercase user and group references of the role's members. */
-  members: ReadonlySet<string>;
-  /** The role sets `allSignedInUsers: true`, so the grant applies to every principal. */
-  everyone: boolean;
-}
+import type { RolesFile } from './roles-file.js';
+import type {
+  ConditionCriteria,
+  Decision,
+  DecisionSource,
+  PermissionDefinition,
+  Principal,
+} from './types.js';
 
 /** A grant that applies to a principal, with the reason it applies. */
 export interface ApplicableGrant {
@@ -23,35 +22,64 @@ export interface ApplicableGrant {
   allSignedInUsers: boolean;
 }
 
+export interface PolicyOptions {
+  /**
+   * Maximum principals whose decision plans are kept between calls, default
+   * 10,000. With 0 every decision is planned anew. When the cache is full,
+   * the oldest principal is dropped. In bench/permissions.ts a cached
+   * principal took about 1.9 KB of heap (three permissions, one conditional).
+   */
+  maxCachedPrincipals?: number;
+}
+
+/** Default of PolicyOptions.maxCachedPrincipals. */
+export const DEFAULT_MAX_CACHED_PRINCIPALS = 10_000;
+
+/** Decision plans of one principal, indexed by the permission's slot. */
+type PrincipalPlans = Array<Decision | ConditionalPlan | undefined>;
+
+/** A registered permission that a decision requested, with its slot in PrincipalPlans. */
+interface RequestedPermission {
+  definition: PermissionDefinition;
+  slot: number;
+}
+
 /**
- * The roles in force, compiled for lookups by permission. Default deny: a
- * permission that no role grants to the principal is denied, and a deny grant
- * wins over any allow grant.
+ * The roles in force, compiled for lookups by permission and member. Default
+ * deny: a permission that no role grants to the principal is denied, and a
+ * deny grant wins over any allow grant.
+ *
+ * Each principal's plan for a permission (the grants that apply, their
+ * decision or their compiled conditions) is built on the first request and
+ * kept in a per-principal cache, which a principal with other groups or
+ * ownership references misses (see PrincipalCache). Loading new roles builds
+ * a new Policy, so it starts with an empty cache.
  */
 export class Policy {
-  private readonly grantsByPermission = new Map<string, CompiledGrant[]>();
+  private readonly grants: Map<string, PermissionGrants>;
+  private readonly shared = new SharedDecisions();
+  private readonly principals: PrincipalCache<PrincipalPlans> | undefined;
+  /** Permissions requested so far, numbered so that a principal's plans are an array rather than a map. */
+  private readonly requested = new Map<string, RequestedPermission>();
 
   constructor(
     readonly roles: RolesFile,
     private readonly registry: PermissionRegistry,
+    options: PolicyOptions = {},
   ) {
-    for (const role of roles.roles) {
-      const members = new Set(role.members.map((member) => member.toLowerCase()));
-      const everyone = role.allSignedInUsers === true;
-      role.grants.forEach((grant, index) => {
-        const compiled: CompiledGrant = {
-          source: { role: role.name, grant: index, effect: grant.effect },
-          members,
-          everyone,
-          ...(grant.conditions ? { conditions: grant.conditions } : {}),
-        };
-        // A wildcard grant counts as a grant of each permission it covers.
-        for (const permission of expandGrantPermission(grant.permission, registry)) {
-          const list = this.grantsByPermission.get(permission.name) ?? [];
-          list.push(compiled);
-          this.grantsByPermission.set(permission.name, list);
-        }
-      });
+    const maxCachedPrincipals = options.maxCachedPrincipals ?? DEFAULT_MAX_CACHED_PRINCIPALS;
+    if (!Number.isInteger(maxCachedPrincipals) || maxCachedPrincipals < 0) {
+      throw new InputError(
+        `maxCachedPrincipals ${maxCachedPrincipals} is invalid: use a whole number, 0 to plan every decision anew`,
+      );
+    }
+    this.grants = indexGrants(roles, registry);
+    if (maxCachedPrincipals > 0) {
+      // Sized for every permission requested so far, so the array rarely grows.
+      this.principals = new PrincipalCache(
+        maxCachedPrincipals,
+        () => new Array(this.requested.size),
+      );
     }
   }
 
@@ -61,80 +89,76 @@ export class Policy {
    * Conditions are returned as written, with their aliases not expanded.
    */
   applicableGrants(principal: Principal, permissionName: string): ApplicableGrant[] {
-    const identities = new Set([
-      principal.userEntityRef.toLowerCase(),
-      ...principal.groupEntityRefs.map((ref) => ref.toLowerCase()),
-    ]);
-    const applicable: ApplicableGrant[] = [];
-    for (const grant of this.grantsByPermission.get(permissionName) ?? []) {
-      const via = [...identities].filter((identity) => grant.members.has(identity)).sort();
-      if (!grant.everyone && via.length === 0) {
-        continue;
-      }
-      applicable.push({
-        source: grant.source,
-        via,
-        allSignedInUsers: grant.everyone,
-        ...(grant.conditions ? { conditions: grant.conditions } : {}),
-      });
-    }
-    return applicable;
+    const identities = identitiesOf(principal);
+    return grantsOfIdentities(this.grants.get(permissionName), identities).map((grant) => ({
+      source: grant.source,
+      via: identities.filter((identity) => grant.members.has(identity)).sort(),
+      allSignedInUsers: grant.everyone,
+      ...(grant.conditions ? { conditions: grant.conditions } : {}),
+    }));
   }
 
   /**
    * Decides whether the principal holds the permission. With a resource, the
    * answer is ALLOW or DENY; without one, a resource permission granted under
    * conditions returns CONDITIONAL with the aliases expanded, for the owning
-   * capability to turn into a query.
+   * capability to turn into a query. ALLOW and DENY decisions are frozen and
+   * shared between calls, so copy one before changing it. Unless the policy
+   * keeps no plans (maxCachedPrincipals 0), the first call with a principal
+   * object freezes it and its arrays (see PrincipalCache).
    */
   authorize(principal: Principal, permissionName: string, resource?: unknown): Decision {
-    const permission = this.registry.getPermission(permissionName);
-    if (!permission) {
+    const permission = this.requestedPermission(permissionName);
+    const plan = this.planOf(principal, permission);
+    return plan instanceof ConditionalPlan ? plan.decide(resource) : plan;
+  }
+
+  /** Looks the permission up; the registry has no way to remove one, so a found one is kept. */
+  private requestedPermission(permissionName: string): RequestedPermission {
+    const known = this.requested.get(permissionName);
+    if (known) {
+      return known;
+    }
+    const definition = this.registry.getPermission(permissionName);
+    if (!definition) {
       throw new NotAllowedError(`Permission ${permissionName} is not registered`);
     }
+    const requested = { definition, slot: this.requested.size };
+    this.requested.set(permissionName, requested);
+    return requested;
+  }
 
-    const grants = this.applicableGrants(principal, permissionName);
-
-    const denies = grants.filter((grant) => grant.source.effect === 'deny');
-    const allows = grants.filter((grant) => grant.source.effect === 'allow');
-
-    const unconditionalDeny = denies.filter((grant) => !grant.conditions);
-    if (unconditionalDeny.length > 0) {
-      return { result: 'DENY', decidedBy: unconditionalDeny.map((grant) => grant.source) };
+  private planOf(
+    principal: Principal,
+    permission: RequestedPermission,
+  ): Decision | ConditionalPlan {
+    if (!this.principals) {
+      return this.plan(principal, permission.definition);
     }
-    if (allows.length === 0) {
-      return { result: 'DENY', decidedBy: [] };
+    // The cache froze the principal, and a cached plan was built for the same references.
+    const plans = this.principals.get(principal);
+    let plan = plans[permission.slot];
+    if (!plan) {
+      plan = this.plan(principal, permission.definition);
+      plans[permission.slot] = plan;
     }
+    return plan;
+  }
 
-    const unconditionalAllow = allows.filter((grant) => !grant.conditions);
-    const conditionalDeny = denies.map((grant) => expandAliases(grant.conditions!, principal));
-    const allowCriteria: ConditionCriteria | undefined =
-      unconditionalAllow.length > 0
-        ? undefined
-        : anyOf(allows.map((grant) => expandAliases(grant.conditions!, principal)));
-
-    if (!allowCriteria && conditionalDeny.length === 0) {
-      return { result: 'ALLOW', decidedBy: unconditionalAllow.map((grant) => grant.source) };
-    }
-
-    const parts: ConditionCriteria[] = [];
-    if (allowCriteria) parts.push(allowCriteria);
-    if (conditionalDeny.length > 0) parts.push({ not: anyOf(conditionalDeny) });
-    const conditions = parts.length === 1 ? parts[0]! : { allOf: parts };
-    const decidedBy = [
-      ...(unconditionalAllow.length > 0 ? unconditionalAllow : allows),
-      ...denies,
-    ].map((grant) => grant.source);
-    const resourceType = permission.resourceType!;
-
-    if (resource === undefined) {
-      return { result: 'CONDITIONAL', resourceType, conditions, decidedBy };
-    }
-    const allowed = evaluateCriteria(conditions, resource, resourceType, this.registry);
-    return { result: allowed ? 'ALLOW' : 'DENY', decidedBy };
+  private plan(principal: Principal, permission: PermissionDefinition): Decision | ConditionalPlan {
+    const grants = grantsOfIdentities(this.grants.get(permission.name), identitiesOf(principal));
+    // Roles are validated at load, so only resource permissions have conditions.
+    const resourceType = permission.resourceType as string;
+    return planDecision(grants, principal, resourceType, this.registry, this.shared);
   }
 }
 
-function anyOf(items: ConditionCriteria[]): ConditionCriteria {
-  return items.length === 1 ? items[0]! : { anyOf: items };
+/** Returns the principal's user and group references, lowercase and each once, as role members are stored. */
+function identitiesOf(principal: Principal): string[] {
+  return [
+    ...new Set([
+      principal.userEntityRef.toLowerCase(),
+      ...principal.groupEntityRefs.map((ref) => ref.toLowerCase()),
+    ]),
+  ];
 }

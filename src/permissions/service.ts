@@ -10,11 +10,20 @@ import type { Decision, Principal } from './types.js';
 /** Quiet time after the last change event before the roles file is read again. */
 const RELOAD_DELAY_MS = 200;
 
+/** What one reload of the watched roles file did: swapped the policy, or kept it after a fault. */
+export type RolesChange =
+  | { result: 'reloaded'; before: Policy; after: Policy }
+  | { result: 'rejected'; error: unknown };
+
+/** Receives every reload of the watched roles file; an error it throws or rejects with is logged. */
+export type RolesChangeListener = (change: RolesChange) => void | Promise<void>;
+
 /** The server's one decision point; holds the policy in force and swaps it on reload. */
 export class PermissionService {
   private policy: Policy;
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
+  private readonly rolesListeners: RolesChangeListener[] = [];
 
   constructor(
     readonly registry: PermissionRegistry,
@@ -64,6 +73,11 @@ export class PermissionService {
     });
   }
 
+  /** Adds a listener for each reload that watchRolesFile makes, accepted or rejected. */
+  onRolesChange(listener: RolesChangeListener): void {
+    this.rolesListeners.push(listener);
+  }
+
   /** Stops watching the roles file. */
   stopWatching(): void {
     clearTimeout(this.reloadTimer);
@@ -72,17 +86,30 @@ export class PermissionService {
   }
 
   private reloadAndLog(logger: Logger): void {
+    const before = this.policy;
     try {
       this.reload();
       logger.info(
         { rolesFile: this.rolesFile, roles: this.policy.roles.roles.length },
         'roles file reloaded',
       );
+      this.notifyRolesChange({ result: 'reloaded', before, after: this.policy }, logger);
     } catch (error) {
       logger.error(
         { rolesFile: this.rolesFile, faults: formatErrorForTerminal(error) },
         'roles file rejected; the last valid roles stay in force',
       );
+      this.notifyRolesChange({ result: 'rejected', error }, logger);
+    }
+  }
+
+  private notifyRolesChange(change: RolesChange, logger: Logger): void {
+    for (const listener of this.rolesListeners) {
+      Promise.resolve()
+        .then(() => listener(change))
+        .catch((error: unknown) =>
+          logger.error({ err: error, rolesFile: this.rolesFile }, 'a roles change listener failed'),
+        );
     }
   }
 }

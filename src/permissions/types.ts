@@ -12,7 +12,9 @@ export interface PermissionDefinition {
 
 /**
  * Who is asking. Identity builds it at sign-in from the user's claims and the
- * catalog; every permission check receives it.
+ * catalog; every permission check receives it. Policy.authorize freezes the
+ * object and its arrays on first use, because it keeps decision plans per
+ * principal object: build a new principal instead of changing one.
  */
 export interface Principal {
   /** The user's entity reference, lowercase: `user:default/ada`. */
@@ -21,6 +23,16 @@ export interface Principal {
   ownershipEntityRefs: string[];
   /** Every group the user belongs to, directly or through group parents. */
   groupEntityRefs: string[];
+}
+
+/**
+ * An optional part of a permission rule: prepares its in-memory check once
+ * for a value of parsed parameters, so that work which depends only on the
+ * parameters is not repeated for each resource. The check must decide every
+ * resource as the rule's `apply` does with the same parameters.
+ */
+export interface CompilablePermissionRule<TResource, TParams> {
+  compile(params: TParams): (resource: TResource) => boolean;
 }
 
 /** A leaf of a condition in Backstage's shape: a rule and its parameters. */

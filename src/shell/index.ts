@@ -5,15 +5,33 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/index.js';
-import type { PermissionService, Principal } from '../permissions/index.js';
+import type { PermissionDefinition, PermissionService, Principal } from '../permissions/index.js';
+import {
+  createMicroFrontendRegistry,
+  type MicroFrontendSource,
+} from './micro-frontend-registry.js';
 import { externalViewOrigins, validateShellNodes } from './node-validation.js';
 import { registerShellRoutes } from './routes.js';
+import { loadJwtSigningKey } from './signing-key.js';
+import { indexTokenNodes } from './token.js';
 
 export {
   buildGlobalContext,
   type GlobalContextAuthorizer,
   type ShellGlobalContext,
 } from './global-context.js';
+export {
+  MICRO_FRONTEND_API_VERSION,
+  MICRO_FRONTEND_KIND,
+  REGISTRATION_CODES,
+  type RegistrationFault,
+} from './micro-frontend-entity.js';
+export {
+  createMicroFrontendRegistry,
+  type MicroFrontendRegistry,
+  type MicroFrontendSource,
+  mergeStored,
+} from './micro-frontend-registry.js';
 export {
   buildUserNavigation,
   type LuigiNode,
@@ -35,6 +53,8 @@ export interface ShellOptions {
   permissions: PermissionService;
   /** Finds the signed-in user of a request; without one the shell page redirects to sign-in. */
   authenticate(request: FastifyRequest): Promise<Principal | undefined>;
+  /** The catalog's MicroFrontend entities; without it only `shell.nodes` are served. */
+  microFrontends?: MicroFrontendSource | undefined;
   /** Folder of the built browser bundles; `dist/web` of this package by default. */
   webRoot?: string;
 }
@@ -55,24 +75,63 @@ export function createShell(options: ShellOptions): Shell {
     logger.warn({ webRoot }, 'browser bundles are missing: run npm run build');
   }
 
+  const tokenNodes = indexTokenNodes(nodes, permissions.registry);
+
+  const registrations = createMicroFrontendRegistry({
+    staticNodes: nodes,
+    rules: {
+      registry: permissions.registry,
+      allowedOrigins: config.shell.allowedOrigins,
+      entityPage: config.shell.entityPage,
+    },
+    source: options.microFrontends,
+    logger,
+  });
+
   const require = createRequire(import.meta.url);
   const luigiPackageFile = require.resolve('@luigi-project/core/package.json');
   const luigiVersion = (JSON.parse(readFileSync(luigiPackageFile, 'utf8')) as { version: string })
     .version;
 
   return {
-    registerRoutes: (app) =>
+    registerRoutes: async (app) =>
       registerShellRoutes(app, {
         title: config.shell.title,
         nodes,
+        registrations,
         permissions,
         authenticate: options.authenticate,
         webRoot,
         luigiRoot: path.dirname(luigiPackageFile),
         luigiVersion,
-        frameOrigins: externalViewOrigins(nodes),
+        frameOrigins: [...new Set([...externalViewOrigins(nodes), ...config.shell.allowedOrigins])],
+        tokens: {
+          key: await loadJwtSigningKey({
+            keyFile: config.shell.jwt.keyFile,
+            database: config.database,
+            logger,
+          }),
+          issuer: config.app.baseUrl,
+          lifetimeSeconds: config.shell.jwt.lifetimeSeconds,
+          permissions,
+          // TODO: look up nodes registered in the catalog too, once they carry an audience.
+          findTokenNode: (nodePath) => tokenNodes.get(nodePath),
+        },
       }),
   };
+}
+
+/**
+ * Returns the basic permissions of `shell.permissions`, which guard micro
+ * frontends registered in the catalog. They must be registered before the
+ * roles file is loaded, so that roles can grant them.
+ */
+export function shellPermissions(config: AppConfig): PermissionDefinition[] {
+  return config.shell.permissions.map((permission) => ({
+    name: permission.name,
+    action: 'use',
+    description: permission.description,
+  }));
 }
 
 /** Finds the folder of this package's package.json, above src/shell/ or dist/server/shell/. */

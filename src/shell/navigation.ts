@@ -1,6 +1,7 @@
 import type { ShellNodeConfig } from '../config/index.js';
 import type { Decision, Principal } from '../permissions/index.js';
 import type { ShellGlobalContext } from './global-context.js';
+import { ENTITY_TABS_CONTEXT_KEY, type EntityTab } from './registrations.js';
 
 /** A navigation node as Luigi core reads it in `navigation.nodes`. */
 export interface LuigiNode {
@@ -13,6 +14,12 @@ export interface LuigiNode {
   hideSideNav?: boolean;
   context?: Record<string, unknown>;
   children?: LuigiNode[];
+  virtualTree?: boolean;
+  viewGroup?: string;
+  externalLink?: { url: string; sameWindow?: boolean };
+  /** A fixed count; the shell script turns it into the function Luigi core calls. */
+  badgeCounter?: { label: string; count: number };
+  openNodeInModal?: boolean | Record<string, string>;
 }
 
 /** The user shown in Luigi's profile menu. */
@@ -97,13 +104,32 @@ function filterNodes(
 
     const children = filterNodes(node.children ?? [], isGranted);
     const hasView = typeof node.viewUrl === 'string' && node.viewUrl.trim() !== '';
-    if (children.length === 0 && !hasView) {
+    if (children.length === 0 && !hasView && !node.externalLink) {
       continue;
     }
 
-    visible.push(toLuigiNode(node, children));
+    const luigiNode = toLuigiNode(node, children);
+    if (luigiNode.context && Object.hasOwn(luigiNode.context, ENTITY_TABS_CONTEXT_KEY)) {
+      luigiNode.context = withGrantedTabs(luigiNode.context, isGranted);
+    }
+    visible.push(luigiNode);
   }
   return visible;
+}
+
+/**
+ * Keeps the entity tabs whose permission the user holds, without the
+ * permission name, which the Entity micro frontend does not need.
+ */
+function withGrantedTabs(
+  context: Record<string, unknown>,
+  isGranted: (permission: string) => boolean,
+): Record<string, unknown> {
+  const tabs = (context[ENTITY_TABS_CONTEXT_KEY] as EntityTab[] | undefined) ?? [];
+  const granted = tabs
+    .filter((tab) => isGranted(tab.permission))
+    .map(({ permission: _permission, ...tab }) => tab);
+  return { ...context, [ENTITY_TABS_CONTEXT_KEY]: granted };
 }
 
 function toLuigiNode(node: ShellNodeConfig, children: LuigiNode[]): LuigiNode {
@@ -117,7 +143,34 @@ function toLuigiNode(node: ShellNodeConfig, children: LuigiNode[]): LuigiNode {
   if (node.hideFromNav !== undefined) luigiNode.hideFromNav = node.hideFromNav;
   if (node.context) luigiNode.context = node.context;
   if (children.length > 0) luigiNode.children = children;
+  if (node.virtualTree) luigiNode.virtualTree = true;
+  if (node.viewGroup) luigiNode.viewGroup = node.viewGroup;
+  if (node.externalLink) luigiNode.externalLink = toExternalLink(node.externalLink);
+  if (node.badgeCounter) luigiNode.badgeCounter = { ...node.badgeCounter };
+  if (node.openNodeInModal) luigiNode.openNodeInModal = toModalSettings(node.openNodeInModal);
   return luigiNode;
+}
+
+function toExternalLink(link: NonNullable<ShellNodeConfig['externalLink']>): {
+  url: string;
+  sameWindow?: boolean;
+} {
+  return link.sameWindow === undefined
+    ? { url: link.url }
+    : { url: link.url, sameWindow: link.sameWindow };
+}
+
+function toModalSettings(
+  modal: NonNullable<ShellNodeConfig['openNodeInModal']>,
+): boolean | Record<string, string> {
+  if (typeof modal === 'boolean') {
+    return modal;
+  }
+  const settings: Record<string, string> = {};
+  for (const [key, value] of Object.entries(modal)) {
+    if (typeof value === 'string') settings[key] = value;
+  }
+  return settings;
 }
 
 /** Builds the profile from the principal alone: the name of `user:default/ada` is `ada`. */

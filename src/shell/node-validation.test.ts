@@ -250,3 +250,149 @@ describe('externalViewOrigins', () => {
     assert.deepEqual(origins, ['http://127.0.0.1:9000', 'https://tools.example.com']);
   });
 });
+
+describe('validateShellNodes Luigi keys and parameters', () => {
+  const entityTree = (viewUrl: string): ShellNodeConfig[] => [
+    {
+      pathSegment: 'catalog',
+      viewUrl: '/micro-frontends/catalog/',
+      permission: 'catalog.entity.read',
+      children: [
+        {
+          pathSegment: ':kind',
+          permission: 'catalog.entity.read',
+          children: [
+            {
+              pathSegment: ':namespace',
+              permission: 'catalog.entity.read',
+              children: [{ pathSegment: ':name', viewUrl, permission: 'catalog.entity.read' }],
+            },
+          ],
+        },
+      ],
+    },
+  ];
+
+  test('viewUrl may use every ancestor parameter', () => {
+    const nodes = entityTree('https://tools.example.com/:kind/:namespace/:name?port=:name');
+
+    const result = validateShellNodes(nodes, createRegistry());
+
+    assert.deepEqual(result.nodes, nodes);
+  });
+
+  test('viewUrl parameter of no ancestor is rejected', () => {
+    const error = faultsOf(entityTree('/micro-frontends/entity/?team=:team'));
+
+    assert.equal(error.details.length, 1);
+    assert.equal(
+      error.details[0]?.path,
+      'shell.nodes[0].children[0].children[0].children[0].viewUrl',
+    );
+    assert.match(error.details[0]?.message ?? '', /node 'catalog\/:kind\/:namespace\/:name'/);
+    assert.match(error.details[0]?.message ?? '', /:team, which no dynamic segment/);
+    assert.match(error.details[0]?.message ?? '', /use one of :kind, :namespace, :name/);
+  });
+
+  test('port of an absolute viewUrl is no parameter', () => {
+    const nodes = entityTree('http://127.0.0.1:8080/entity/:name');
+
+    assert.deepEqual(validateShellNodes(nodes, createRegistry()).nodes, nodes);
+  });
+
+  test('two dynamic siblings are rejected', () => {
+    const error = faultsOf([
+      {
+        pathSegment: 'catalog',
+        viewUrl: '/micro-frontends/catalog/',
+        permission: 'catalog.entity.read',
+        children: [
+          { pathSegment: ':kind', viewUrl: '/a/', permission: 'catalog.entity.read' },
+          { pathSegment: ':name', viewUrl: '/b/', permission: 'catalog.entity.read' },
+        ],
+      },
+    ]);
+
+    assert.equal(error.details.length, 1);
+    assert.equal(error.details[0]?.path, 'shell.nodes[0].children[1].pathSegment');
+    assert.match(
+      error.details[0]?.message ?? '',
+      /node 'catalog\/:name' is a second dynamic segment/,
+    );
+  });
+
+  test('parameter repeated below an ancestor is rejected', () => {
+    const error = faultsOf([
+      {
+        pathSegment: ':id',
+        permission: 'tools.use',
+        children: [{ pathSegment: ':id', viewUrl: '/x/:id', permission: 'tools.use' }],
+      },
+    ]);
+
+    assert.equal(error.details.length, 1);
+    assert.match(error.details[0]?.message ?? '', /node ':id\/:id' repeats the parameter :id/);
+  });
+
+  test('dynamic segment without a name is rejected', () => {
+    const error = faultsOf([{ pathSegment: ':', viewUrl: '/x/', permission: 'tools.use' }]);
+
+    assert.equal(error.details.length, 1);
+    assert.match(error.details[0]?.message ?? '', /dynamic pathSegment ':'/);
+  });
+
+  test('slash inside a pathSegment names the node', () => {
+    const error = faultsOf([
+      {
+        pathSegment: 'tools',
+        permission: 'tools.use',
+        viewUrl: '/t/',
+        children: [{ pathSegment: 'a/b', viewUrl: '/x/', permission: 'tools.use' }],
+      },
+    ]);
+
+    assert.equal(error.details[0]?.path, 'shell.nodes[0].children[0].pathSegment');
+    assert.match(error.details[0]?.message ?? '', /node 'tools\/a\/b' has pathSegment 'a\/b'/);
+  });
+
+  test('external link counts as a destination', () => {
+    const nodes: ShellNodeConfig[] = [
+      { pathSegment: 'docs', externalLink: { url: 'https://docs.example.com' }, public: true },
+    ];
+
+    const result = validateShellNodes(nodes, createRegistry());
+
+    assert.deepEqual(result.nodes, nodes);
+    assert.deepEqual(result.dropped, []);
+  });
+
+  test('conflicting Luigi keys are rejected', () => {
+    const error = faultsOf([
+      {
+        pathSegment: 'docs',
+        viewUrl: '/docs/',
+        externalLink: { url: 'https://docs.example.com' },
+        public: true,
+      },
+      {
+        pathSegment: 'tree',
+        virtualTree: true,
+        public: true,
+        children: [{ pathSegment: 'leaf', viewUrl: '/leaf/', public: true }],
+      },
+      {
+        pathSegment: 'modal',
+        openNodeInModal: { size: 's' },
+        public: true,
+        children: [{ pathSegment: 'inner', viewUrl: '/inner/', public: true }],
+      },
+    ]);
+
+    const messages = error.details.map((detail) => detail.message);
+    assert.equal(messages.length, 4);
+    assert.match(messages[0] ?? '', /node 'docs' has both a viewUrl and an externalLink/);
+    assert.match(messages[1] ?? '', /node 'tree' sets virtualTree and has children/);
+    assert.match(messages[2] ?? '', /node 'tree' sets virtualTree without a viewUrl/);
+    assert.match(messages[3] ?? '', /node 'modal' sets openNodeInModal without a viewUrl/);
+  });
+});

@@ -2,6 +2,7 @@ import type { ShellNodeConfig } from '../config/index.js';
 import { ConfigError, type ErrorDetail } from '../errors/index.js';
 import type { PermissionRegistry } from '../permissions/index.js';
 import { GLOBAL_CONTEXT_KEYS } from './global-context.js';
+import { isDynamicSegment, parameterOf, placeholdersOf } from './path-parameters.js';
 
 /** A node left out of the navigation because it leads nowhere. */
 export interface DroppedNode {
@@ -32,12 +33,11 @@ export function validateShellNodes(
   nodes: readonly ShellNodeConfig[],
   registry: PermissionRegistry,
 ): ValidatedNodes {
-  const faults: ErrorDetail[] = [];
-  const dropped: DroppedNode[] = [];
-  const kept = checkSiblings(nodes, { nodePath: '', field: 'shell.nodes' }, registry, {
+  const {
+    nodes: kept,
     faults,
     dropped,
-  });
+  } = checkNodeTree(nodes, { nodePath: '', field: 'shell.nodes', parameters: [] }, registry);
 
   if (faults.length > 0) {
     throw new ConfigError(
@@ -48,19 +48,58 @@ export function validateShellNodes(
   return { nodes: kept, dropped };
 }
 
+/** The position of a list of sibling nodes: its parent's route, its config path and the parameters in scope. */
+export interface NodeParent {
+  /** Route of the parent node, such as `catalog/:kind`; empty at the top level. */
+  nodePath: string;
+  /** Config path of the list, such as `shell.nodes[0].children`. */
+  field: string;
+  /** Names of the dynamic segments of the parent and its ancestors, such as `kind`. */
+  parameters: readonly string[];
+}
+
+/** Result of checking a list of nodes and everything below them. */
+export interface CheckedNodeTree {
+  nodes: ShellNodeConfig[];
+  faults: ErrorDetail[];
+  dropped: DroppedNode[];
+}
+
+/**
+ * Checks nodes below `parent` without throwing: the shell's static nodes
+ * and the nodes of a MicroFrontend entity go through the same checks.
+ */
+export function checkNodeTree(
+  nodes: readonly ShellNodeConfig[],
+  parent: NodeParent,
+  registry: PermissionRegistry,
+): CheckedNodeTree {
+  const findings: Findings = { faults: [], dropped: [] };
+  const kept = checkSiblings(nodes, parent, registry, findings);
+  return { nodes: kept, ...findings };
+}
+
 interface Findings {
   faults: ErrorDetail[];
   dropped: DroppedNode[];
 }
 
+interface NodeLocation {
+  nodePath: string;
+  field: string;
+  /** Parameters of the node's ancestors and of the node itself. */
+  parameters: readonly string[];
+}
+
 function checkSiblings(
   nodes: readonly ShellNodeConfig[],
-  parent: { nodePath: string; field: string },
+  parent: NodeParent,
   registry: PermissionRegistry,
   findings: Findings,
 ): ShellNodeConfig[] {
   const kept: ShellNodeConfig[] = [];
   const firstIndexBySegment = new Map<string, number>();
+  let firstDynamicIndex: number | undefined;
 
   nodes.forEach((node, index) => {
     const field = `${parent.field}[${index}]`;
@@ -77,7 +116,22 @@ function checkSiblings(
       firstIndexBySegment.set(node.pathSegment, index);
     }
 
-    const checked = checkNode(node, { nodePath, field }, registry, findings);
+    // Two dynamic siblings would both match every value, so the route would be ambiguous.
+    if (isDynamicSegment(node.pathSegment) && earlier === undefined) {
+      if (firstDynamicIndex !== undefined) {
+        findings.faults.push({
+          path: `${field}.pathSegment`,
+          value: node.pathSegment,
+          message: `node '${nodePath}' is a second dynamic segment beside ${parent.field}[${firstDynamicIndex}]: siblings may have only one dynamic pathSegment, so nest one below the other or give one a fixed name`,
+        });
+      } else {
+        firstDynamicIndex = index;
+      }
+    }
+
+    const parameter = parameterOf(node.pathSegment);
+    const parameters = parameter ? [...parent.parameters, parameter] : parent.parameters;
+    const checked = checkNode(node, { nodePath, field, parameters }, registry, findings);
     if (checked) {
       kept.push(checked);
     }
@@ -87,7 +141,7 @@ function checkSiblings(
 
 function checkNode(
   node: ShellNodeConfig,
-  where: { nodePath: string; field: string },
+  where: NodeLocation,
   registry: PermissionRegistry,
   findings: Findings,
 ): ShellNodeConfig | undefined {
@@ -99,6 +153,8 @@ function checkNode(
       value: node.pathSegment,
       message: `node '${nodePath}' has pathSegment '${node.pathSegment}': use one URL path segment without '/', '?', '#' or spaces, and nest children for deeper paths`,
     });
+  } else if (isDynamicSegment(node.pathSegment)) {
+    findings.faults.push(...checkDynamicSegment(node.pathSegment, where));
   }
 
   findings.faults.push(...checkAccess(node, where, registry));
@@ -106,25 +162,28 @@ function checkNode(
   const viewUrlFault = checkViewUrl(node.viewUrl, where);
   if (viewUrlFault) {
     findings.faults.push(viewUrlFault);
+  } else if (node.viewUrl) {
+    findings.faults.push(...checkPlaceholders(node.viewUrl, where));
   }
 
   findings.faults.push(...checkContext(node.context, where));
+  findings.faults.push(...checkLuigiOptions(node, where));
 
   const declaredChildren = node.children ?? [];
   const children = checkSiblings(
     declaredChildren,
-    { nodePath, field: `${field}.children` },
+    { nodePath, field: `${field}.children`, parameters: where.parameters },
     registry,
     findings,
   );
   const hasView = typeof node.viewUrl === 'string' && node.viewUrl.trim() !== '';
-  if (children.length === 0 && !hasView) {
+  if (children.length === 0 && !hasView && !node.externalLink) {
     findings.dropped.push({
       nodePath,
       field,
       reason:
         declaredChildren.length === 0
-          ? 'it has no children and no viewUrl: give it a viewUrl or children'
+          ? 'it has no children and no viewUrl or externalLink: give it a viewUrl, an externalLink or children'
           : 'it has no viewUrl and every child was left out: give it a viewUrl or a valid child',
     });
     return undefined;
@@ -132,6 +191,88 @@ function checkNode(
 
   const { children: _declared, ...rest } = node;
   return declaredChildren.length > 0 ? { ...rest, children } : rest;
+}
+
+/**
+ * Checks that a dynamic segment has a name that a viewUrl can refer to, and
+ * one that no ancestor uses, because Luigi keeps one value per name.
+ */
+function checkDynamicSegment(pathSegment: string, where: NodeLocation): ErrorDetail[] {
+  const parameter = parameterOf(pathSegment);
+  if (parameter === undefined) {
+    return [
+      {
+        path: `${where.field}.pathSegment`,
+        value: pathSegment,
+        message: `node '${where.nodePath}' has dynamic pathSegment '${pathSegment}': after ':' use a name of letters, digits and '_', such as :name`,
+      },
+    ];
+  }
+  const uses = where.parameters.filter((name) => name === parameter).length;
+  if (uses > 1) {
+    return [
+      {
+        path: `${where.field}.pathSegment`,
+        value: pathSegment,
+        message: `node '${where.nodePath}' repeats the parameter :${parameter} of an ancestor: Luigi keeps one value per name, so rename one of them`,
+      },
+    ];
+  }
+  return [];
+}
+
+/** Every `:name` in a viewUrl must be the dynamic segment of the node or of an ancestor. */
+function checkPlaceholders(viewUrl: string, where: NodeLocation): ErrorDetail[] {
+  return placeholdersOf(viewUrl)
+    .filter((name) => !where.parameters.includes(name))
+    .map((name) => ({
+      path: `${where.field}.viewUrl`,
+      value: viewUrl,
+      message: `node '${where.nodePath}' has viewUrl '${viewUrl}' with :${name}, which no dynamic segment of this node or its ancestors defines: use one of ${where.parameters.map((known) => `:${known}`).join(', ') || '(none)'}`,
+    }));
+}
+
+/** Checks the Luigi keys that only make sense together with others. */
+function checkLuigiOptions(node: ShellNodeConfig, where: NodeLocation): ErrorDetail[] {
+  const { nodePath, field } = where;
+  const faults: ErrorDetail[] = [];
+
+  if (node.externalLink && node.viewUrl) {
+    faults.push({
+      path: `${field}.externalLink`,
+      value: node.externalLink.url,
+      message: `node '${nodePath}' has both a viewUrl and an externalLink: Luigi opens only the link, so keep one of them`,
+    });
+  }
+  if (node.externalLink && !/^https?:\/\//i.test(node.externalLink.url)) {
+    faults.push({
+      path: `${field}.externalLink.url`,
+      value: node.externalLink.url,
+      message: `node '${nodePath}' has externalLink.url '${node.externalLink.url}': use an absolute http(s) URL`,
+    });
+  }
+  if (node.virtualTree && (node.children ?? []).length > 0) {
+    faults.push({
+      path: `${field}.virtualTree`,
+      value: nodePath,
+      message: `node '${nodePath}' sets virtualTree and has children: a virtual tree sends every path below it to its own view, so remove the children or virtualTree`,
+    });
+  }
+  if (node.virtualTree && !node.viewUrl) {
+    faults.push({
+      path: `${field}.virtualTree`,
+      value: nodePath,
+      message: `node '${nodePath}' sets virtualTree without a viewUrl: give it the view that serves the paths below it`,
+    });
+  }
+  if (node.openNodeInModal && !node.viewUrl) {
+    faults.push({
+      path: `${field}.openNodeInModal`,
+      value: nodePath,
+      message: `node '${nodePath}' sets openNodeInModal without a viewUrl: give it the view to show in the modal`,
+    });
+  }
+  return faults;
 }
 
 function checkAccess(

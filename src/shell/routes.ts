@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ShellNodeConfig } from '../config/index.js';
 import { errorBody } from '../http/index.js';
 import type { Principal } from '../permissions/index.js';
+import { addFrameSettings } from './framing.js';
 import { buildGlobalContext, type GlobalContextAuthorizer } from './global-context.js';
+import type { MicroFrontendRegistry } from './micro-frontend-registry.js';
 import {
   buildUserNavigation,
   type NavigationAuthorizer,
@@ -18,6 +20,7 @@ import {
   shellPagePolicy,
 } from './pages.js';
 import { sendStaticFile } from './static-files.js';
+import { registerTokenRoutes, type TokenRouteOptions } from './token-routes.js';
 
 export interface ShellRouteOptions {
   title: string;
@@ -32,6 +35,10 @@ export interface ShellRouteOptions {
   luigiVersion: string;
   /** Origins of absolute view URLs, allowed as frame sources. */
   frameOrigins: readonly string[];
+  /** Adds the micro frontends registered in the catalog to `nodes`; only `nodes` when undefined. */
+  registrations?: MicroFrontendRegistry | undefined;
+  /** The JWKS and token routes for micro frontends; left out when undefined. */
+  tokens?: TokenRouteOptions | undefined;
 }
 
 /**
@@ -85,14 +92,21 @@ export async function registerShellRoutes(
     { config: { access: { signedIn: true } } },
     async (request): Promise<ShellConfigResponse> => {
       const principal = request.principal!;
+      const nodes = options.registrations
+        ? (await options.registrations.current()).nodes
+        : options.nodes;
       return {
         title: options.title,
-        nodes: buildUserNavigation(options.nodes, principal, options.permissions),
+        nodes: addFrameSettings(buildUserNavigation(nodes, principal, options.permissions), nodes),
         profile: profileFromPrincipal(principal),
         globalContext: buildGlobalContext(principal, options.permissions),
       };
     },
   );
+
+  if (options.tokens) {
+    await registerTokenRoutes(app, options.tokens);
+  }
 
   app.get(`${LUIGI_ASSETS_PATH}*`, { config: { access: { public: true } } }, (request, reply) =>
     sendStaticFile(reply, {

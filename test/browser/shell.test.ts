@@ -58,13 +58,11 @@ const missingChromium = existsSync(CHROMIUM)
 interface BrowserFindings {
   /** Console messages about Content-Security-Policy violations. */
   violations: string[];
-  /** Chromium's warning about a sandbox with both allow-scripts and allow-same-origin. */
-  sandboxWarnings: string[];
   pageErrors: string[];
 }
 
 function createFindings(): BrowserFindings {
-  return { violations: [], sandboxWarnings: [], pageErrors: [] };
+  return { violations: [], pageErrors: [] };
 }
 
 /** Opens a fresh browser context for the user and signs in through the development provider. */
@@ -85,7 +83,6 @@ async function signIn(
   page.on('console', (message) => {
     const text = message.text();
     if (/Content[- ]Security[- ]Policy/i.test(text)) findings.violations.push(text);
-    if (/allow-scripts and allow-same-origin/.test(text)) findings.sandboxWarnings.push(text);
   });
   page.on('pageerror', (error) => findings.pageErrors.push(`${username}: ${error.message}`));
 
@@ -499,13 +496,18 @@ if (missingChromium && process.env.CI === 'true') {
       }
     });
 
-    test('built-in views run without a sandbox', async () => {
+    // Chromium warns that allow-scripts with allow-same-origin lets a same-origin view lift its
+    // sandbox; docs/shell.md explains why the shell sets both.
+    test('built-in views get their declared sandbox', async () => {
       const { context, page } = await signInAs('sofia', '/locations');
       try {
         await viewFrame(page, 'locations').locator('main[data-state="ready"]').waitFor();
 
         const frame = page.locator('iframe[src*="/micro-frontends/locations/"]');
-        assert.equal(await frame.getAttribute('sandbox'), null);
+        assert.equal(
+          await frame.getAttribute('sandbox'),
+          'allow-scripts allow-same-origin allow-forms',
+        );
       } finally {
         await context.close();
       }
@@ -557,7 +559,6 @@ if (missingChromium && process.env.CI === 'true') {
 
     test('pages run without policy violations or script errors', () => {
       assert.deepEqual(findings.violations, []);
-      assert.deepEqual(findings.sandboxWarnings, []);
       assert.deepEqual(findings.pageErrors, []);
     });
   });
@@ -696,7 +697,6 @@ if (missingChromium && process.env.CI === 'true') {
 
     test('page ran without violations or script errors', () => {
       assert.deepEqual(findings.violations, []);
-      assert.deepEqual(findings.sandboxWarnings, []);
       assert.deepEqual(findings.pageErrors, []);
     });
   });

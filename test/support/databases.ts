@@ -29,7 +29,8 @@ export function checkPostgres(): Promise<string | undefined> {
   postgresReachable ??= (async () => {
     const client = new pg.Client({
       connectionString: POSTGRES_ADMIN_URL,
-      connectionTimeoutMillis: 3000,
+      // Generous, because a loaded machine can take seconds to accept a connection.
+      connectionTimeoutMillis: 15_000,
     });
     try {
       await client.connect();

@@ -4,7 +4,8 @@
  * context every micro frontend receives. This script adds what JSON cannot
  * carry: the logout function, the profile lookup and the iframe interceptor.
  */
-import { removeSameOriginSandbox } from './frames.js';
+import { applyNodeSandbox } from './frames.js';
+import { createTokenRequestListener, TOKEN_REQUEST_MESSAGE } from './tokens.js';
 
 /** Body of `GET /api/shell/config`. */
 interface ShellConfig {
@@ -23,6 +24,7 @@ interface Me {
 
 interface LuigiCore {
   setConfig(config: Record<string, unknown>): void;
+  customMessages(): { send(microfrontendId: string, message: object): void };
 }
 
 declare global {
@@ -80,6 +82,8 @@ async function start(): Promise<void> {
     navigation: {
       nodes: config.nodes,
       globalContext: config.globalContext ?? {},
+      // Only web components on the portal's own host load; Luigi 2.31 allows those always.
+      validWebcomponentUrls: [],
       profile: {
         logout: {
           label: 'Sign out',
@@ -96,7 +100,14 @@ async function start(): Promise<void> {
     settings: {
       header: { title: config.title, logo: '/assets/shell/logo.svg' },
       responsiveNavigation: 'semiCollapsible',
-      iframeCreationInterceptor: removeSameOriginSandbox,
+      iframeCreationInterceptor: applyNodeSandbox,
+    },
+    communication: {
+      customMessagesListeners: {
+        [TOKEN_REQUEST_MESSAGE]: createTokenRequestListener((id, message) =>
+          window.Luigi.customMessages().send(id, message),
+        ),
+      },
     },
   });
 }

@@ -6,10 +6,10 @@ import {
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import { z } from 'zod';
-import type { PermissionRule } from '../../permissions/index.js';
+import type { CompilablePermissionRule, PermissionRule } from '../../permissions/index.js';
 import type { EntityFilter } from './entity-filter.js';
 import { CATALOG_ENTITY_RESOURCE_TYPE } from './permissions.js';
-import { buildSearchEntries } from './search-entries.js';
+import { hasSearchRow } from './search-row-lookup.js';
 
 /**
  * The catalog-entity rules under Backstage's names and parameter shapes
@@ -25,20 +25,76 @@ import { buildSearchEntries } from './search-entries.js';
 /** An entity as the API returns it: the stored body plus its outgoing relations. */
 export type CatalogEntity = Entity;
 
-export type CatalogPermissionRule<TParams> = PermissionRule<CatalogEntity, EntityFilter, TParams>;
+/**
+ * A catalog-entity rule. `compile` and `apply` share one implementation, so
+ * the prepared check decides as `apply` does.
+ */
+export type CatalogPermissionRule<TParams> = PermissionRule<CatalogEntity, EntityFilter, TParams> &
+  CompilablePermissionRule<CatalogEntity, TParams>;
+
+type EntityCheck = (entity: CatalogEntity) => boolean;
 
 function lower(value: string): string {
   return value.toLocaleLowerCase('en-US');
 }
 
-/** True when the entity's search rows contain the key, with the value when one is given. */
-function hasSearchEntry(entity: CatalogEntity, key: string, value?: string): boolean {
-  const wantedKey = lower(key);
-  const wantedValue = value === undefined ? undefined : lower(value);
-  return buildSearchEntries(entity).some(
-    (entry) =>
-      entry.key === wantedKey && (wantedValue === undefined || entry.value === wantedValue),
-  );
+/**
+ * Returns lower(value). ASCII text, which every locale lowercases the same
+ * way, takes toLowerCase: on Node.js 20, toLocaleLowerCase with a locale took
+ * about ten times as long for a new string (about 3 µs against 0.3 µs on a
+ * busy 2-core Xeon).
+ */
+function lowercased(value: string): string {
+  let capitals = false;
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (code >= 0x80) {
+      return lower(value);
+    }
+    if (code >= 0x41 && code <= 0x5a) {
+      capitals = true;
+    }
+  }
+  return capitals ? value.toLowerCase() : value;
+}
+
+/**
+ * Returns lower(a) === lower(b), comparing ASCII text in place instead of
+ * lowercasing copies, because the rules run for every entity of a decision.
+ */
+function equalsIgnoringCase(a: string, b: string): boolean {
+  const shorter = Math.min(a.length, b.length);
+  for (let index = 0; index < shorter; index++) {
+    let x = a.charCodeAt(index);
+    let y = b.charCodeAt(index);
+    if (x >= 0x80 || y >= 0x80) {
+      return lower(a) === lower(b);
+    }
+    if (x >= 0x41 && x <= 0x5a) x += 0x20;
+    if (y >= 0x41 && y <= 0x5a) y += 0x20;
+    if (x !== y) {
+      return false;
+    }
+  }
+  if (a.length === b.length) {
+    return true;
+  }
+  // The shorter text is ASCII. Unless the longer one has other characters
+  // further on, the lowercase forms keep the different lengths.
+  const longer = a.length > b.length ? a : b;
+  for (let index = shorter; index < longer.length; index++) {
+    if (longer.charCodeAt(index) >= 0x80) {
+      return lower(a) === lower(b);
+    }
+  }
+  return false;
+}
+
+/** Checks that the entity's search rows contain the key, with the value when one is given. */
+function searchEntryCheck(key: string, value: string | undefined): EntityCheck {
+  const wantedKey = lowercased(key);
+  const wantedValue = value === undefined ? undefined : lowercased(value);
+  return (entity) => hasSearchRow(entity, wantedKey, wantedValue);
 }
 
 function searchFilter(key: string, value: string | undefined): EntityFilter {
@@ -71,7 +127,7 @@ const ownerClaim = claimText.transform((value, context) => {
   }
   if (
     !validator.isValidKind(ref.kind) ||
-    !validator.isValidNamespace(ref.namespace.toLocaleLowerCase('en-US')) ||
+    !validator.isValidNamespace(lowercased(ref.namespace)) ||
     !validator.isValidEntityName(ref.name)
   ) {
     context.addIssue({
@@ -80,7 +136,7 @@ const ownerClaim = claimText.transform((value, context) => {
     });
     return z.NEVER;
   }
-  return stringifyEntityRef(ref).toLocaleLowerCase('en-US');
+  return lowercased(stringifyEntityRef(ref));
 });
 
 const claimsParams = z
@@ -100,18 +156,28 @@ function keyParam(what: string, example: string) {
     .refine((value) => value.trim().length > 0, `${what} is empty: name one, such as ${example}`);
 }
 
+function ownerCheck({ claims }: z.infer<typeof claimsParams>): EntityCheck {
+  const wanted = new Set(claims.map(lowercased));
+  return (entity) => {
+    for (const relation of entity.relations ?? []) {
+      if (
+        equalsIgnoringCase(relation.type, RELATION_OWNED_BY) &&
+        wanted.has(lowercased(relation.targetRef))
+      ) {
+        return true;
+      }
+    }
+    return false;
+  };
+}
+
 export const isEntityOwner: CatalogPermissionRule<z.infer<typeof claimsParams>> = {
   name: 'IS_ENTITY_OWNER',
   resourceType: CATALOG_ENTITY_RESOURCE_TYPE,
   description: 'Allow entities owned by one of the claims (an ownedBy relation to it)',
   paramsSchema: claimsParams,
-  apply(entity, { claims }) {
-    const wanted = new Set(claims.map(lower));
-    return (entity.relations ?? []).some(
-      (relation) =>
-        lower(relation.type) === lower(RELATION_OWNED_BY) && wanted.has(lower(relation.targetRef)),
-    );
-  },
+  apply: (entity, params) => ownerCheck(params)(entity),
+  compile: ownerCheck,
   toQuery({ claims }) {
     return { key: `relations.${RELATION_OWNED_BY}`, values: claims.map(lower) };
   },
@@ -134,14 +200,24 @@ const kindsParams = z
   })
   .strict();
 
+function kindCheck({ kinds }: z.infer<typeof kindsParams>): EntityCheck {
+  return (entity) => {
+    for (const kind of kinds) {
+      if (equalsIgnoringCase(kind, entity.kind)) {
+        return true;
+      }
+    }
+    return false;
+  };
+}
+
 export const isEntityKind: CatalogPermissionRule<z.infer<typeof kindsParams>> = {
   name: 'IS_ENTITY_KIND',
   resourceType: CATALOG_ENTITY_RESOURCE_TYPE,
   description: 'Allow entities of one of the kinds',
   paramsSchema: kindsParams,
-  apply(entity, { kinds }) {
-    return kinds.map(lower).includes(lower(entity.kind));
-  },
+  apply: (entity, params) => kindCheck(params)(entity),
+  compile: kindCheck,
   toQuery({ kinds }) {
     return { key: 'kind', values: kinds.map(lower) };
   },
@@ -156,14 +232,17 @@ const annotationParams = z
   })
   .strict();
 
+function annotationCheck({ annotation, value }: z.infer<typeof annotationParams>): EntityCheck {
+  return searchEntryCheck(`metadata.annotations.${annotation}`, value);
+}
+
 export const hasAnnotation: CatalogPermissionRule<z.infer<typeof annotationParams>> = {
   name: 'HAS_ANNOTATION',
   resourceType: CATALOG_ENTITY_RESOURCE_TYPE,
   description: 'Allow entities with the annotation, and with its value when one is given',
   paramsSchema: annotationParams,
-  apply(entity, { annotation, value }) {
-    return hasSearchEntry(entity, `metadata.annotations.${annotation}`, value);
-  },
+  apply: (entity, params) => annotationCheck(params)(entity),
+  compile: annotationCheck,
   toQuery({ annotation, value }) {
     return searchFilter(`metadata.annotations.${annotation}`, value);
   },
@@ -173,14 +252,17 @@ const labelParams = z
   .object({ label: keyParam('label', 'tier').describe('Name of the label, such as tier') })
   .strict();
 
+function labelCheck({ label }: z.infer<typeof labelParams>): EntityCheck {
+  return searchEntryCheck(`metadata.labels.${label}`, undefined);
+}
+
 export const hasLabel: CatalogPermissionRule<z.infer<typeof labelParams>> = {
   name: 'HAS_LABEL',
   resourceType: CATALOG_ENTITY_RESOURCE_TYPE,
   description: 'Allow entities with the label',
   paramsSchema: labelParams,
-  apply(entity, { label }) {
-    return hasSearchEntry(entity, `metadata.labels.${label}`);
-  },
+  apply: (entity, params) => labelCheck(params)(entity),
+  compile: labelCheck,
   toQuery({ label }) {
     return searchFilter(`metadata.labels.${label}`, undefined);
   },
@@ -198,14 +280,15 @@ const propertyParams = z
 function createPropertyRule(
   section: 'metadata' | 'spec',
 ): CatalogPermissionRule<z.infer<typeof propertyParams>> {
+  const propertyCheck = ({ key, value }: z.infer<typeof propertyParams>): EntityCheck =>
+    searchEntryCheck(`${section}.${key}`, value);
   return {
     name: `HAS_${section.toUpperCase()}`,
     resourceType: CATALOG_ENTITY_RESOURCE_TYPE,
     description: `Allow entities with the ${section} field, and with its value when one is given`,
     paramsSchema: propertyParams,
-    apply(entity, { key, value }) {
-      return hasSearchEntry(entity, `${section}.${key}`, value);
-    },
+    apply: (entity, params) => propertyCheck(params)(entity),
+    compile: propertyCheck,
     toQuery({ key, value }) {
       return searchFilter(`${section}.${key}`, value);
     },

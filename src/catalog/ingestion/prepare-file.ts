@@ -4,11 +4,9 @@ import type { CatalogIssue } from './issues.js';
 import type { KindPolicy } from './kind-rules.js';
 import type { LocationTarget } from './location-targets.js';
 import { type ReadEntity, type ReadFileOptions, readCatalogText } from './read-file.js';
-import { buildSearchRowsBeforeUid } from './search.js';
 import type { TargetScope } from './target-scope.js';
 
-export const ANNOTATION_LOCATION = 'backstage.io/managed-by-location';
-export const ANNOTATION_ORIGIN_LOCATION = 'backstage.io/managed-by-origin-location';
+export { ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION } from './read-file.js';
 
 /**
  * A valid entity of a file with every part of its rows that does not depend
@@ -57,6 +55,11 @@ export interface PrepareOptions extends ReadFileOptions {
   /** The tree of the config location the file was reached from; its target goes into the origin annotation. */
   scope: TargetScope;
   kindPolicy: KindPolicy;
+  /**
+   * Type of the location written into the managed-by annotations, as in
+   * `scim:/scim/v2/Users/<id>`; `file` when unset.
+   */
+  locationType?: string;
 }
 
 /** Reads, validates and prepares the text of a catalog file; bad content becomes issues. */
@@ -65,10 +68,16 @@ export async function prepareCatalogText(
   text: string,
   options: PrepareOptions,
 ): Promise<PreparedFile> {
-  const result = await readCatalogText(file, text, options);
+  const result = await readCatalogText(file, text, {
+    ...options,
+    locationAnnotations: {
+      type: options.locationType ?? 'file',
+      originTarget: options.scope.configTarget,
+    },
+  });
   return {
     file,
-    entities: result.entities.map((read) => prepareEntity(read, file, options.scope.configTarget)),
+    entities: result.entities.map(prepareEntity),
     issues: result.issues,
     rejected: result.rejected,
     dependencies: result.dependencies,
@@ -81,26 +90,16 @@ export function unreadablePreparedFile(file: string, issue: CatalogIssue): Prepa
   return { file, entities: [], issues: [issue], rejected: 0, dependencies: [], failed: true };
 }
 
-function prepareEntity(read: ReadEntity, file: string, originTarget: string): PreparedEntity {
+function prepareEntity(read: ReadEntity): PreparedEntity {
+  // The entity carries its location annotations already (see readCatalogText).
   const metadata = read.entity.metadata;
-  const content = {
-    ...read.entity,
-    metadata: {
-      ...metadata,
-      annotations: {
-        ...metadata.annotations,
-        [ANNOTATION_LOCATION]: `file:${file}`,
-        [ANNOTATION_ORIGIN_LOCATION]: `file:${originTarget}`,
-      },
-    },
-  };
-  const json = serializeEntity(content, (text) => hash('sha1', text, 'hex'));
-
+  const json = serializeEntity(read.entity as Parameters<typeof serializeEntity>[0], (text) =>
+    hash('sha1', text, 'hex'),
+  );
   const relations = deduplicateRelations(read.relations);
-
-  // The body differs from the content only in metadata.uid and
-  // metadata.etag, which the search walk skips, and in the uid's own row.
-  const search = buildSearchRowsBeforeUid(content);
+  // The body differs from the entity only in metadata.uid and metadata.etag,
+  // which the search walk skips, and in the uid's own row.
+  const search = read.search;
   return {
     docIndex: read.docIndex,
     ref: read.ref,

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { PreparedFile, PrepareOptions } from './prepare-file.js';
+import { type PreparedFile, type PrepareOptions, prepareCatalogText } from './prepare-file.js';
 
 /** A file to prepare, as sent to a worker thread. */
 export interface PrepareJob {
@@ -9,6 +9,17 @@ export interface PrepareJob {
   text: string;
   /** Plain data only, so the structured clone to the worker keeps every field. */
   options: PrepareOptions;
+  /**
+   * One Int32 in memory shared with the main thread: 0 until a thread starts
+   * the job, which it marks with compareExchange first (see claimJob), so
+   * exactly one thread prepares it.
+   */
+  claim: Int32Array;
+}
+
+/** Marks a job as started, unless another thread started it first; true when the caller may prepare it. */
+export function claimJob(job: { claim: Int32Array }): boolean {
+  return Atomics.compareExchange(job.claim, 0, 0, 1) === 0;
 }
 
 export type PrepareReply = { id: number; prepared: PreparedFile } | { id: number; error: string };
@@ -46,6 +57,7 @@ function startWorkerThread(): Worker {
 }
 
 interface PendingJob {
+  job: PrepareJob;
   resolve(prepared: PreparedFile): void;
   reject(error: Error): void;
 }
@@ -53,7 +65,10 @@ interface PendingJob {
 /**
  * Prepares catalog files (parse, validate, build rows) on worker threads, so
  * the main thread can write the files already prepared meanwhile. Jobs go to
- * the workers in turn, and each worker replies in the order it was sent jobs.
+ * the workers in turn, and each worker prepares them in the order it was
+ * sent them. A main thread that would otherwise wait for a file prepares the
+ * oldest job that no worker has started (prepareOneHere), and the worker
+ * skips it, so the threads share the work however fast each one is.
  */
 export class PreparePool {
   readonly #workers: Worker[] = [];
@@ -82,11 +97,34 @@ export class PreparePool {
     }
     const id = this.#nextId;
     this.#nextId += 1;
-    const job: PrepareJob = { id, file, text, options };
+    const claim = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+    const job: PrepareJob = { id, file, text, options, claim };
     return new Promise<PreparedFile>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { job, resolve, reject });
       (this.#workers[id % this.#workers.length] as Worker).postMessage(job);
     });
+  }
+
+  /**
+   * Prepares on the calling thread the oldest job that no worker has started,
+   * and settles its promise. Returns false when every job has been started,
+   * so there is nothing to take over.
+   */
+  async prepareOneHere(): Promise<boolean> {
+    for (const [id, pending] of this.#pending) {
+      if (!claimJob(pending.job)) {
+        continue;
+      }
+      this.#pending.delete(id);
+      const { file, text, options } = pending.job;
+      try {
+        pending.resolve(await prepareCatalogText(file, text, options));
+      } catch (error) {
+        pending.reject(preparationError(error instanceof Error ? error.message : String(error)));
+      }
+      return true;
+    }
+    return false;
   }
 
   /** Stops the workers; jobs still under way fail. */
@@ -107,7 +145,7 @@ export class PreparePool {
       if ('prepared' in reply) {
         pending?.resolve(reply.prepared);
       } else {
-        pending?.reject(new Error(`preparing a catalog file failed: ${reply.error}`));
+        pending?.reject(preparationError(reply.error));
       }
     });
     worker.on('error', (error) => this.#failAll(error));
@@ -126,4 +164,8 @@ export class PreparePool {
     }
     this.#pending.clear();
   }
+}
+
+function preparationError(message: string): Error {
+  return new Error(`preparing a catalog file failed: ${message}`);
 }

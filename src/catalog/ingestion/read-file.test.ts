@@ -230,6 +230,66 @@ spec: { owner: team-a, type: service, parameters: {}, steps: [] }
   });
 });
 
+describe('readCatalogFile search keys', () => {
+  const annotated = (file: string) => ({
+    locationAnnotations: { type: 'file', originTarget: path.join(folder, '*.yaml') },
+    scope: createTargetScope(file),
+  });
+
+  test('returns the search rows of the entity', async () => {
+    const result = await readCatalogFile(writeCatalog(SVC_B));
+    const rows = result.entities[0]?.search.rows ?? [];
+    const pairs: string[] = [];
+    for (let index = 0; index < rows.length; index += 2) {
+      pairs.push(`${rows[index]}=${rows[index + 1]}`);
+    }
+    assert.ok(pairs.includes('spec.owner=team-x'), pairs.join(' '));
+    assert.ok(pairs.includes('metadata.name=svc-b'), pairs.join(' '));
+    assert.ok(!pairs.some((pair) => pair.startsWith('metadata.uid=')), pairs.join(' '));
+  });
+
+  test('rejects keys that differ only in case', async () => {
+    const file = writeCatalog(
+      SVC_B.replace(
+        'metadata: { name: svc-b }',
+        'metadata: { name: svc-b, labels: { Tier: a, tier: b } }',
+      ),
+    );
+    const result = await readCatalogFile(file);
+    assert.equal(result.entities.length, 0);
+    const issue = only(result.issues);
+    assert.equal(issue.code, 'entity-invalid');
+    assert.match(issue.message, /differ only in case \('metadata\.labels\.tier'\)/);
+  });
+
+  test('adds the location annotations when asked', async () => {
+    const file = writeCatalog(SVC_B);
+    const result = await readCatalogFile(file, annotated(file));
+    const annotations = result.entities[0]?.entity.metadata.annotations ?? {};
+    assert.equal(annotations['backstage.io/managed-by-location'], `file:${file}`);
+    assert.equal(
+      annotations['backstage.io/managed-by-origin-location'],
+      `file:${path.join(folder, '*.yaml')}`,
+    );
+    const rows = result.entities[0]?.search.rows ?? [];
+    const at = rows.indexOf('metadata.annotations.backstage.io/managed-by-location');
+    assert.equal(rows[at + 1], `file:${file}`.toLowerCase());
+  });
+
+  test('checks keys with the location annotations in place', async () => {
+    const text = SVC_B.replace(
+      'metadata: { name: svc-b }',
+      "metadata: { name: svc-b, annotations: { 'backstage.io/Managed-By-Location': 'url:x' } }",
+    );
+    const file = writeCatalog(text);
+    assert.equal((await readCatalogFile(file)).entities.length, 1);
+
+    const result = await readCatalogFile(file, annotated(file));
+    assert.equal(result.entities.length, 0);
+    assert.match(only(result.issues).message, /managed-by-location/);
+  });
+});
+
 describe('readCatalogFile placeholders', () => {
   const api = (definition: string) => `apiVersion: backstage.io/v1alpha1
 kind: API

@@ -12,7 +12,7 @@ import {
 import { type LocationTarget, resolveLocationTargets } from './location-targets.js';
 import { findNulCharacter, mayContainNul } from './nul-characters.js';
 import { resolvePlaceholders } from './placeholders.js';
-import { findSearchKeyCaseConflicts } from './search.js';
+import { buildSearchRowsBeforeUid, type SearchRowsBeforeUid } from './search.js';
 import type { TargetScope } from './target-scope.js';
 import { readTextFile, type TextFileFault } from './text-file.js';
 import { describeYamlValue, parseYamlDocuments, type YamlDocument } from './yaml-documents.js';
@@ -35,6 +35,8 @@ export interface ReadEntity {
   targets: LocationTarget[];
   /** Faults that do not stop the entity from being stored, such as a URL target of a Location. */
   issues: CatalogIssue[];
+  /** The entity's search rows, built in the walk that checks its keys. */
+  search: SearchRowsBeforeUid;
   /** Line of the field at `path`, such as a relation's or a target's path, or of its nearest ancestor. */
   lineOf(path: readonly PropertyKey[]): number;
 }
@@ -63,7 +65,19 @@ export interface ReadFileOptions {
   scope?: TargetScope | undefined;
   /** Size limit of each file a placeholder reads, in bytes; 5 MiB when unset. */
   maxPlaceholderFileBytes?: number | undefined;
+  /**
+   * Adds the annotations that a stored entity carries, as
+   * `<type>:<file>` in ANNOTATION_LOCATION and `<type>:<originTarget>` in
+   * ANNOTATION_ORIGIN_LOCATION, where `originTarget` is the target of the
+   * config location the file was reached from. They replace annotations of
+   * the same name in the file. Keys are then checked with the annotations in
+   * place, as Backstage checks the entities it stores.
+   */
+  locationAnnotations?: { type: string; originTarget: string } | undefined;
 }
+
+export const ANNOTATION_LOCATION = 'backstage.io/managed-by-location';
+export const ANNOTATION_ORIGIN_LOCATION = 'backstage.io/managed-by-origin-location';
 
 /** Settings that name each size limit in messages. */
 export const FILE_SIZE_SETTING = 'catalog.limits.maxFileBytes';
@@ -245,11 +259,14 @@ async function readDocument(
     }
   }
 
-  const entity = validation.entity;
-  if (!entity || errors.length > 0) {
+  const validated = validation.entity;
+  if (!validated || errors.length > 0) {
     result.issues.push(...errors);
     return undefined;
   }
+  const entity = options.locationAnnotations
+    ? withLocationAnnotations(validated, file, options.locationAnnotations)
+    : validated;
 
   const kept: CatalogIssue[] = [];
   const derived = deriveRelations(entity);
@@ -267,7 +284,8 @@ async function readDocument(
     );
   }
 
-  for (const key of findSearchKeyCaseConflicts(entity)) {
+  const search = buildSearchRowsBeforeUid(entity);
+  for (const key of search.caseConflicts) {
     errors.push(
       issue(
         ISSUE_CODES.entityInvalid,
@@ -305,7 +323,27 @@ async function readDocument(
     relations: derived.relations,
     targets,
     issues: kept,
+    search,
     lineOf: (path) => document.lineOf(path),
+  };
+}
+
+function withLocationAnnotations(
+  entity: Entity,
+  file: string,
+  location: { type: string; originTarget: string },
+): Entity {
+  const metadata = entity.metadata;
+  return {
+    ...entity,
+    metadata: {
+      ...metadata,
+      annotations: {
+        ...metadata.annotations,
+        [ANNOTATION_LOCATION]: `${location.type}:${file}`,
+        [ANNOTATION_ORIGIN_LOCATION]: `${location.type}:${location.originTarget}`,
+      },
+    },
   };
 }
 

@@ -26,6 +26,24 @@ interface LocationContext {
   optional: boolean;
 }
 
+/**
+ * One location refresh as the ingestion reports it to `onLocationRefreshed`:
+ * what it stored, or the error that kept it from storing anything.
+ */
+export type LocationRefreshReport = { location: LocationRecord } & (
+  | { outcome: LocationRefreshOutcome }
+  | { error: unknown }
+);
+
+export interface IngestionRunnerOptions {
+  workerMinChangedChars?: number;
+  /**
+   * Called after each location refresh, once its transaction has ended. The
+   * refresh waits for it; an error it throws is logged.
+   */
+  onLocationRefreshed?: (report: LocationRefreshReport) => Promise<void>;
+}
+
 /** Rounds of re-refreshing locations whose denied references became free. */
 const MAX_RETRY_PASSES = 3;
 
@@ -51,6 +69,7 @@ export class IngestionRunner {
   readonly #cache: PreparedFileCache;
   readonly #maxPlaceholderFileBytes: number;
   readonly #workerMinChangedChars: number;
+  readonly #onLocationRefreshed: IngestionRunnerOptions['onLocationRefreshed'];
   /** Worker threads of the refresh under way, started on its first large location. */
   #pool: PreparePool | undefined;
   /** Files each location read last, to stop a location from reading what an ancestor reads. */
@@ -67,7 +86,7 @@ export class IngestionRunner {
     store: IngestionStore,
     config: CatalogConfig,
     logger: Logger,
-    options: { workerMinChangedChars?: number } = {},
+    options: IngestionRunnerOptions = {},
   ) {
     this.#store = store;
     this.#config = config;
@@ -78,6 +97,7 @@ export class IngestionRunner {
     this.#maxPlaceholderFileBytes =
       config.limits?.maxPlaceholderFileBytes ?? DEFAULT_CATALOG_FILE_MAX_BYTES;
     this.#workerMinChangedChars = options.workerMinChangedChars ?? WORKER_MIN_CHANGED_CHARS;
+    this.#onLocationRefreshed = options.onLocationRefreshed;
   }
 
   /** Refreshes every location, after any refresh already under way. */
@@ -134,23 +154,15 @@ export class IngestionRunner {
     if (changedChars < this.#workerMinChangedChars) {
       return prepareCatalogText;
     }
-    const started = this.#pool !== undefined;
     this.#pool ??= new PreparePool();
     const pool = this.#pool;
     this.#logger.info(
       { location: location.target, changedChars, workers: pool.size },
       'catalog files prepared on worker threads',
     );
-    // The main thread would only wait while new workers start, so it
-    // prepares the first file itself meanwhile.
-    let inline = started ? 0 : 1;
-    return (file, text, options) => {
-      if (inline > 0) {
-        inline -= 1;
-        return prepareCatalogText(file, text, options);
-      }
-      return pool.prepare(file, text, options);
-    };
+    // While the workers start, and whenever the writes wait for a file, the
+    // main thread prepares files too (see writeLocationRefresh).
+    return (file, text, options) => pool.prepare(file, text, options);
   }
 
   async #closePool(): Promise<void> {
@@ -328,6 +340,7 @@ export class IngestionRunner {
       this.#optional.set(location.id, context.optional);
 
       const now = new Date().toISOString();
+      const pool = this.#pool;
       let outcome: LocationRefreshOutcome;
       try {
         outcome = await this.#store.transaction((transaction) =>
@@ -337,6 +350,7 @@ export class IngestionRunner {
             targetIssues,
             failedFiles: resolved.failedFiles,
             now,
+            ...(pool ? { prepareWhileWaiting: () => pool.prepareOneHere() } : {}),
           }),
         );
       } finally {
@@ -357,13 +371,26 @@ export class IngestionRunner {
         },
         'catalog location refreshed',
       );
+      await this.#report({ location, outcome });
       return outcome;
     } catch (error) {
       this.#logger.error(
         { err: error, location: location.target },
         'catalog location refresh failed',
       );
+      await this.#report({ location, error });
       return undefined;
+    }
+  }
+
+  async #report(report: LocationRefreshReport): Promise<void> {
+    try {
+      await this.#onLocationRefreshed?.(report);
+    } catch (error) {
+      this.#logger.error(
+        { err: error, location: report.location.target },
+        'reporting a catalog location refresh failed',
+      );
     }
   }
 

@@ -88,14 +88,20 @@ function visitSearchNode(
   }
 }
 
-/** Collects search rows, dropping duplicates. */
+/**
+ * Collects search rows, dropping duplicates, and notes the lowercase keys
+ * that leaves spell in more than one way.
+ */
 class SearchRowCollector implements SearchLeafSink {
   readonly rows: Array<string | null> = [];
+  readonly caseConflicts = new Set<string>();
   /** The value written under each key, or the set of them once a key has several. */
   readonly #written = new Map<string, string | null | Set<string | null>>();
+  /** The first spelling of each lowercase key, long keys included. */
+  readonly #spellings = new Map<string, string>();
 
   leaf(rawKey: string, rawValue: unknown): void {
-    const key = rawKey.toLowerCase();
+    const key = this.noteSpelling(rawKey);
     if (key.length > MAX_SEARCH_KEY_LENGTH) {
       return;
     }
@@ -118,6 +124,18 @@ class SearchRowCollector implements SearchLeafSink {
     this.rows.push(key, value);
   }
 
+  /** Records the spelling of a key and returns its lowercase form. */
+  noteSpelling(rawKey: string): string {
+    const key = rawKey.toLowerCase();
+    const first = this.#spellings.get(key);
+    if (first === undefined) {
+      this.#spellings.set(key, rawKey);
+    } else if (first !== rawKey) {
+      this.caseConflicts.add(key);
+    }
+    return key;
+  }
+
   /** Returns the values written under `key`. */
   valuesOf(key: string): Array<string | null> {
     if (!this.#written.has(key)) {
@@ -128,22 +146,38 @@ class SearchRowCollector implements SearchLeafSink {
   }
 }
 
-/**
- * Builds the rows of Backstage's search table for an entity, flattened as
- * `[key, value, key, value, ...]` (see walkSearchLeaves), except the row of
- * `metadata.uid`, which `withUidSearchRow` adds once the uid is known. Keys
- * and values are lowercased, a value longer than MAX_SEARCH_VALUE_LENGTH is
- * stored as null, a key longer than MAX_SEARCH_KEY_LENGTH is left out, and
- * duplicate rows are dropped. `uidKeyValues` lists the values that other
- * leaves already wrote under the uid's key, which is almost always none.
- */
-export function buildSearchRowsBeforeUid(entity: SearchableEntity): {
+/** Search rows of an entity before its uid is known; see buildSearchRowsBeforeUid. */
+export interface SearchRowsBeforeUid {
+  /** Rows as `[key, value, key, value, ...]`, without the uid's row. */
   rows: Array<string | null>;
+  /** Values that other leaves already wrote under the uid's key, almost always none. */
   uidKeyValues: Array<string | null>;
-} {
+  /**
+   * Lowercase keys that the entity spells in more than one way, such as
+   * `spec.Owner` beside `spec.owner`. Backstage rejects such an entity,
+   * because its search table cannot hold both.
+   */
+  caseConflicts: string[];
+}
+
+/**
+ * Builds the rows of Backstage's search table for an entity in one walk (see
+ * walkSearchLeaves), except the row of `metadata.uid`, which
+ * `withUidSearchRow` adds once the uid is known. Keys and values are
+ * lowercased, a value longer than MAX_SEARCH_VALUE_LENGTH is stored as null,
+ * a key longer than MAX_SEARCH_KEY_LENGTH is left out, and duplicate rows are
+ * dropped. The same walk finds the keys spelled in more than one way, the
+ * uid's key included.
+ */
+export function buildSearchRowsBeforeUid(entity: SearchableEntity): SearchRowsBeforeUid {
   const collector = new SearchRowCollector();
   walkSearchLeaves(entity, collector, false);
-  return { rows: collector.rows, uidKeyValues: collector.valuesOf(UID_KEY) };
+  collector.noteSpelling(UID_KEY);
+  return {
+    rows: collector.rows,
+    uidKeyValues: collector.valuesOf(UID_KEY),
+    caseConflicts: [...collector.caseConflicts],
+  };
 }
 
 /** Adds the row of `metadata.uid` to rows from buildSearchRowsBeforeUid, unless another leaf wrote the same row. */
@@ -161,31 +195,4 @@ function searchValueOf(rawValue: unknown): string | null {
   }
   const text = String(rawValue).toLowerCase();
   return text.length <= MAX_SEARCH_VALUE_LENGTH ? text : null;
-}
-
-/** Finds search keys that differ only in case. */
-class CaseConflictFinder implements SearchLeafSink {
-  readonly conflicts = new Set<string>();
-  readonly #spellings = new Map<string, string>();
-
-  leaf(key: string): void {
-    const lower = key.toLowerCase();
-    const first = this.#spellings.get(lower);
-    if (first === undefined) {
-      this.#spellings.set(lower, key);
-    } else if (first !== key) {
-      this.conflicts.add(lower);
-    }
-  }
-}
-
-/**
- * Lists the lowercase search keys that the entity spells in more than one
- * way, such as `spec.Owner` beside `spec.owner`. Backstage rejects such an
- * entity, because its search table cannot hold both.
- */
-export function findSearchKeyCaseConflicts(entity: SearchableEntity): string[] {
-  const finder = new CaseConflictFinder();
-  walkSearchLeaves(entity, finder, true);
-  return [...finder.conflicts];
 }

@@ -117,7 +117,8 @@ export function createIngestionStore(handle: DatabaseHandle): IngestionStore {
             position,
           }));
           await upsertLocations(executor, rows, now);
-          await sql`delete from catalog_locations where parent_id is null and id not in ${list(rows.map((row) => row.id))}`.execute(
+          // Roots of another type, such as SCIM's, belong to an entity provider, not to the config.
+          await sql`delete from catalog_locations where parent_id is null and type = 'file' and id not in ${list(rows.map((row) => row.id))}`.execute(
             executor,
           );
           return rows;

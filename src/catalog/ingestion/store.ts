@@ -98,7 +98,7 @@ export interface IngestionStore {
     work: (transaction: StoreTransaction) => Promise<T>,
     options?: { loadsEntities: boolean },
   ): Promise<T>;
-  /** Makes the configured locations the roots, in config order, and deletes roots no longer configured. */
+  /** Makes the configured locations the roots, in config order, and deletes file roots no longer configured. */
   syncConfigLocations(targets: readonly string[], now: string): Promise<LocationRecord[]>;
   loadLocation(id: string): Promise<LocationRecord | undefined>;
   listLocations(): Promise<LocationRecord[]>;

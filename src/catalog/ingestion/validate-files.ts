@@ -89,7 +89,12 @@ export async function validateCatalogFiles(
       }
       visited.add(file);
 
-      const result = await readCatalogFile(file, { kindPolicy, scope: next.scope });
+      // With the annotations a stored entity gets, so keys are checked as the ingestion checks them.
+      const result = await readCatalogFile(file, {
+        kindPolicy,
+        scope: next.scope,
+        locationAnnotations: { type: 'file', originTarget: next.scope.configTarget },
+      });
       const validation: FileValidation = { file, entities: [], issues: [...result.issues] };
       report.files.push(validation);
 

@@ -24,6 +24,12 @@ export interface LocationRefresh {
   /** Files the target names that could not be listed or read; their stored entities are held. */
   failedFiles: readonly string[];
   now: string;
+  /**
+   * Prepares one file that a worker thread has not started, on this thread;
+   * false when there is none. Called while the next file is not ready, so the
+   * writing thread helps instead of waiting.
+   */
+  prepareWhileWaiting?: (() => Promise<boolean>) | undefined;
 }
 
 export interface LocationRefreshOutcome {
@@ -40,6 +46,8 @@ export interface LocationRefreshOutcome {
   retry: string[];
   /** Changes that the warnings derived from the whole catalog depend on, stored at the end of the refresh pass. */
   derived: DerivedChanges;
+  /** The errors and warnings stored for the location, before the derived warnings of the pass. */
+  issues: readonly CatalogIssue[];
 }
 
 /**
@@ -62,7 +70,7 @@ export async function writeLocationRefresh(
   }
   const files: LoadedFile[] = [];
   for (const pending of refresh.files) {
-    const loaded = await pending;
+    const loaded = await awaitFile(pending, refresh.prepareWhileWaiting);
     files.push(loaded);
     if (loaded.prepared.failed) {
       planner.addFailedFile(loaded.prepared.file);
@@ -133,7 +141,33 @@ export async function writeLocationRefresh(
       disappeared,
       groupsChanged,
     },
+    issues,
   };
+}
+
+/**
+ * Waits for a file, preparing other files with `prepareWhileWaiting` as long
+ * as it is not ready. Each round first yields to the event loop, which
+ * delivers the replies of the worker threads.
+ */
+async function awaitFile(
+  pending: LoadedFile | Promise<LoadedFile>,
+  prepareWhileWaiting: (() => Promise<boolean>) | undefined,
+): Promise<LoadedFile> {
+  if (!prepareWhileWaiting || !(pending instanceof Promise)) {
+    return await pending;
+  }
+  let settled = false;
+  const markSettled = () => {
+    settled = true;
+  };
+  pending.then(markSettled, markSettled);
+  for (;;) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (settled || !(await prepareWhileWaiting())) {
+      return await pending;
+    }
+  }
 }
 
 /**

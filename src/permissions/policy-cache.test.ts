@@ -1,0 +1,403 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { z } from 'zod';
+import {
+  createSeededRandom,
+  type SeededRandom,
+  seedFromEnvironment,
+} from '../../test/support/seeded-random.js';
+import { InputError } from '../errors/index.js';
+import { evaluateCriteria, expandAliases } from './conditions.js';
+import { Policy } from './policy.js';
+import { PermissionRegistry } from './registry.js';
+import { expandGrantPermission, type RoleGrant, type RolesFile } from './roles-file.js';
+import { PermissionService } from './service.js';
+import type { ConditionCriteria, Decision, DecisionSource, Principal } from './types.js';
+
+interface Item {
+  kind: string;
+  owners: string[];
+}
+
+function createRegistry(): PermissionRegistry {
+  const registry = new PermissionRegistry();
+  registry.registerPermissions(
+    { name: 'item.read', resourceType: 'item', action: 'read', description: 'Read items' },
+    { name: 'item.delete', resourceType: 'item', action: 'delete', description: 'Delete items' },
+    { name: 'report.use', action: 'use', description: 'Run reports' },
+  );
+  registry.registerRules(
+    {
+      name: 'IS_OWNER',
+      resourceType: 'item',
+      description: 'The item is owned by one of the claims',
+      paramsSchema: z.object({ claims: z.array(z.string()) }),
+      apply: (item: Item, params: { claims: string[] }) =>
+        item.owners.some((owner) =>
+          params.claims.map((claim) => claim.toLowerCase()).includes(owner),
+        ),
+      toQuery: (params: { claims: string[] }) => params,
+    },
+    {
+      name: 'IS_KIND',
+      resourceType: 'item',
+      description: 'The item has one of the kinds',
+      paramsSchema: z.object({ kinds: z.array(z.string()) }),
+      apply: (item: Item, params: { kinds: string[] }) => params.kinds.includes(item.kind),
+      toQuery: (params: { kinds: string[] }) => params,
+    },
+    {
+      // Throws for secrets, so the tests show which conditions a decision evaluates and in what order.
+      name: 'THROWS_ON_SECRET',
+      resourceType: 'item',
+      description: 'Throws for an item of kind secret, else matches',
+      paramsSchema: z.object({ label: z.string() }),
+      apply: (item: Item, params: { label: string }) => {
+        if (item.kind === 'secret') {
+          throw new Error(`THROWS_ON_SECRET ${params.label} evaluated`);
+        }
+        return true;
+      },
+      toQuery: (params: { label: string }) => params,
+    },
+  );
+  return registry;
+}
+
+/** Runs a decision and returns it, or the message of what it threw. */
+function outcomeOf(decide: () => Decision): Decision | string {
+  try {
+    return decide();
+  } catch (error) {
+    return `threw: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * Decides as Policy.authorize did before grants were indexed and plans
+ * cached: it filters every grant, expands aliases and evaluates the
+ * criteria for each call. The tests compare Policy with it.
+ */
+function referenceAuthorize(
+  roles: RolesFile,
+  registry: PermissionRegistry,
+  principal: Principal,
+  permissionName: string,
+  resource?: unknown,
+): Decision {
+  const permission = registry.getPermission(permissionName);
+  assert.ok(permission, `${permissionName} is registered`);
+  const identities = new Set([
+    principal.userEntityRef.toLowerCase(),
+    ...principal.groupEntityRefs.map((ref) => ref.toLowerCase()),
+  ]);
+
+  const grants: Array<{ source: DecisionSource; conditions?: ConditionCriteria }> = [];
+  for (const role of roles.roles) {
+    const members = role.members.map((member) => member.toLowerCase());
+    const applies =
+      role.allSignedInUsers === true || members.some((member) => identities.has(member));
+    role.grants.forEach((grant, index) => {
+      const covered = expandGrantPermission(grant.permission, registry).some(
+        (item) => item.name === permissionName,
+      );
+      if (applies && covered) {
+        grants.push({
+          source: { role: role.name, grant: index, effect: grant.effect },
+          ...(grant.conditions ? { conditions: grant.conditions } : {}),
+        });
+      }
+    });
+  }
+
+  const denies = grants.filter((grant) => grant.source.effect === 'deny');
+  const allows = grants.filter((grant) => grant.source.effect === 'allow');
+  const unconditionalDeny = denies.filter((grant) => !grant.conditions);
+  if (unconditionalDeny.length > 0) {
+    return { result: 'DENY', decidedBy: unconditionalDeny.map((grant) => grant.source) };
+  }
+  if (allows.length === 0) {
+    return { result: 'DENY', decidedBy: [] };
+  }
+  const unconditionalAllow = allows.filter((grant) => !grant.conditions);
+  const anyOf = (items: ConditionCriteria[]) => (items.length === 1 ? items[0]! : { anyOf: items });
+  const conditionalDeny = denies.map((grant) => expandAliases(grant.conditions!, principal));
+  const allowCriteria =
+    unconditionalAllow.length > 0
+      ? undefined
+      : anyOf(allows.map((grant) => expandAliases(grant.conditions!, principal)));
+  if (!allowCriteria && conditionalDeny.length === 0) {
+    return { result: 'ALLOW', decidedBy: unconditionalAllow.map((grant) => grant.source) };
+  }
+
+  const parts: ConditionCriteria[] = [];
+  if (allowCriteria) parts.push(allowCriteria);
+  if (conditionalDeny.length > 0) parts.push({ not: anyOf(conditionalDeny) });
+  const conditions = parts.length === 1 ? parts[0]! : { allOf: parts };
+  const decidedBy = [
+    ...(unconditionalAllow.length > 0 ? unconditionalAllow : allows),
+    ...denies,
+  ].map((grant) => grant.source);
+  const resourceType = permission.resourceType!;
+  if (resource === undefined) {
+    return { result: 'CONDITIONAL', resourceType, conditions, decidedBy };
+  }
+  const allowed = evaluateCriteria(conditions, resource, resourceType, registry);
+  return { result: allowed ? 'ALLOW' : 'DENY', decidedBy };
+}
+
+const USERS = ['user:default/ada', 'user:default/Bob', 'user:default/cy'];
+const GROUPS = ['group:default/team-a', 'group:default/Team-B', 'group:default/all', 'group:ops/x'];
+const KINDS = ['box', 'crate', 'secret'];
+
+let labels = 0;
+
+function generateCriteria(random: SeededRandom, depth: number): ConditionCriteria {
+  if (random.chance(0.15)) {
+    labels += 1;
+    return { rule: 'THROWS_ON_SECRET', params: { label: `c${labels}` } };
+  }
+  const draw = random.int(depth >= 2 ? 2 : 5);
+  if (draw === 0) {
+    const claims = random.sample(['$ownerRefs', '$currentUser', ...USERS, ...GROUPS], 3);
+    return { rule: 'IS_OWNER', params: { claims: claims.length > 0 ? claims : ['$ownerRefs'] } };
+  }
+  if (draw === 1) {
+    return { rule: 'IS_KIND', params: { kinds: random.sample(KINDS, 2) } };
+  }
+  const items = Array.from({ length: 1 + random.int(3) }, () =>
+    generateCriteria(random, depth + 1),
+  );
+  if (draw === 2) return { allOf: items };
+  if (draw === 3) return { anyOf: items };
+  return { not: items[0]! };
+}
+
+function generateGrant(random: SeededRandom): RoleGrant {
+  const permission = random.pick(['item.read', 'item.delete', 'report.use', 'item.*', '*']);
+  const effect = random.chance(0.3) ? 'deny' : 'allow';
+  const resourceOnly = permission.startsWith('item.');
+  const conditions = resourceOnly && random.chance(0.6) ? generateCriteria(random, 0) : undefined;
+  return {
+    permission,
+    effect,
+    ...(permission.includes('*') ? { acknowledgeWildcard: true } : {}),
+    ...(conditions ? { conditions } : {}),
+  } as RoleGrant;
+}
+
+function generateRoles(random: SeededRandom): RolesFile {
+  const roles = Array.from({ length: 1 + random.int(5) }, (_, index) => {
+    const everyone = random.chance(0.15);
+    return {
+      name: `role-${index}`,
+      members: random.sample([...USERS, ...GROUPS], 3),
+      ...(everyone ? { allSignedInUsers: true as const } : {}),
+      grants: Array.from({ length: 1 + random.int(3) }, () => generateGrant(random)),
+    };
+  });
+  return { roles } as RolesFile;
+}
+
+function generatePrincipal(random: SeededRandom): Principal {
+  // Sign-in writes the user reference in lowercase; Policy lowercases it again for roles that do not.
+  const written = random.pick(USERS);
+  const user = random.chance(0.8) ? written.toLowerCase() : written;
+  const groups = random.sample(GROUPS, 3);
+  const owning = random.chance(0.5) ? groups : groups.slice(0, 1);
+  return { userEntityRef: user, groupEntityRefs: groups, ownershipEntityRefs: [user, ...owning] };
+}
+
+/** Copies a principal into a new object with the same references, as sign-in builds one per request. */
+function copyOf(principal: Principal): Principal {
+  return JSON.parse(JSON.stringify(principal)) as Principal;
+}
+
+const SEED_VARIABLE = 'POLICY_CACHE_SEED';
+const SEED = seedFromEnvironment(SEED_VARIABLE, 20_261_206);
+const ROLES_FILES = 150;
+
+test('policy decides as the reference on generated roles, with and without the cache', () => {
+  const random = createSeededRandom(SEED);
+  const registry = createRegistry();
+  const items: Item[] = [
+    { kind: 'box', owners: [] },
+    { kind: 'crate', owners: ['group:default/team-a'] },
+    { kind: 'secret', owners: ['user:default/ada', 'group:ops/x'] },
+    { kind: 'box', owners: ['user:default/bob', 'group:default/team-b'] },
+  ];
+
+  for (let file = 0; file < ROLES_FILES; file++) {
+    const roles = generateRoles(random);
+    const cached = new Policy(roles, registry, { maxCachedPrincipals: 2 });
+    const uncached = new Policy(roles, registry, { maxCachedPrincipals: 0 });
+    const principals = Array.from({ length: 6 }, () => generatePrincipal(random));
+    const context = `seed ${SEED} (replay with ${SEED_VARIABLE}=${SEED}), roles file ${file}`;
+
+    // Each principal twice as the same object and once as a copy, so that
+    // decisions come from new plans, cached plans and plans found by references.
+    for (const principal of [...principals, ...principals, ...principals.map(copyOf)]) {
+      for (const permission of ['item.read', 'item.delete', 'report.use']) {
+        const resources = permission === 'report.use' ? [undefined] : [undefined, ...items];
+        for (const resource of resources) {
+          const expected = outcomeOf(() =>
+            referenceAuthorize(roles, registry, principal, permission, resource),
+          );
+          const where = `${context}: ${principal.userEntityRef} ${principal.groupEntityRefs.join(',')} ${permission} ${JSON.stringify(resource)}`;
+          assert.deepEqual(
+            outcomeOf(() => cached.authorize(principal, permission, resource)),
+            expected,
+            where,
+          );
+          assert.deepEqual(
+            outcomeOf(() => uncached.authorize(principal, permission, resource)),
+            expected,
+            where,
+          );
+        }
+      }
+    }
+  }
+});
+
+/** Roles that grant item.read on items the principal owns, and report.use to team-a. */
+const OWNER_ROLES = `
+roles:
+  - name: owners
+    allSignedInUsers: true
+    grants:
+      - permission: item.read
+        conditions: { rule: IS_OWNER, params: { claims: ['$ownerRefs'] } }
+  - name: reporters
+    members: [group:default/team-a]
+    grants: [{ permission: report.use }]
+`;
+
+function principalIn(groups: string[]): Principal {
+  return {
+    userEntityRef: 'user:default/ada',
+    groupEntityRefs: groups,
+    ownershipEntityRefs: ['user:default/ada', ...groups],
+  };
+}
+
+describe('policy cache', () => {
+  const folder = mkdtempSync(path.join(tmpdir(), 'policy-cache-test-'));
+  after(() => rmSync(folder, { recursive: true, force: true }));
+
+  test('reloaded roles decide for a principal seen before', () => {
+    const rolesFile = path.join(folder, 'reload.yaml');
+    writeFileSync(rolesFile, OWNER_ROLES);
+    const service = new PermissionService(createRegistry(), rolesFile);
+    const ada = principalIn(['group:default/team-a']);
+    assert.equal(service.authorize(ada, 'report.use').result, 'ALLOW');
+
+    writeFileSync(rolesFile, OWNER_ROLES.replace('group:default/team-a', 'group:default/team-b'));
+    service.reload();
+
+    assert.equal(service.authorize(ada, 'report.use').result, 'DENY');
+  });
+
+  test('a principal resolved again with other groups gets new decisions', () => {
+    const registry = createRegistry();
+    const rolesFile = path.join(folder, 'membership.yaml');
+    writeFileSync(rolesFile, OWNER_ROLES);
+    const policy = new PermissionService(registry, rolesFile).currentPolicy();
+    const teamItem: Item = { kind: 'box', owners: ['group:default/team-a'] };
+    const before = principalIn(['group:default/team-a']);
+    assert.equal(policy.authorize(before, 'report.use').result, 'ALLOW');
+    assert.equal(policy.authorize(before, 'item.read', teamItem).result, 'ALLOW');
+
+    // Sign-in resolves the same user again after the catalog moved them to team-b.
+    const after = principalIn(['group:default/team-b']);
+
+    assert.equal(policy.authorize(after, 'report.use').result, 'DENY');
+    assert.equal(policy.authorize(after, 'item.read', teamItem).result, 'DENY');
+    assert.deepEqual(policy.authorize(after, 'item.read'), {
+      result: 'CONDITIONAL',
+      resourceType: 'item',
+      conditions: {
+        rule: 'IS_OWNER',
+        params: { claims: ['user:default/ada', 'group:default/team-b'] },
+      },
+      decidedBy: [{ role: 'owners', grant: 0, effect: 'allow' }],
+    });
+    assert.equal(policy.authorize(before, 'report.use').result, 'ALLOW');
+  });
+
+  test('a principal cannot change after its first decision', () => {
+    const policy = new Policy(
+      { roles: [{ name: 'r', members: ['group:default/team-a'], grants: [] }] } as RolesFile,
+      createRegistry(),
+    );
+    const ada = principalIn(['group:default/team-a']);
+    policy.authorize(ada, 'report.use');
+
+    assert.throws(() => ada.groupEntityRefs.push('group:default/admins'), TypeError);
+    assert.throws(() => {
+      ada.ownershipEntityRefs[0] = 'user:default/root';
+    }, TypeError);
+    assert.throws(() => {
+      ada.groupEntityRefs = ['group:default/admins'];
+    }, TypeError);
+    assert.deepEqual(ada.groupEntityRefs, ['group:default/team-a']);
+  });
+
+  test('a full cache drops the oldest principal and still decides', () => {
+    const rolesFile = path.join(folder, 'full.yaml');
+    writeFileSync(rolesFile, OWNER_ROLES);
+    const registry = createRegistry();
+    const service = new PermissionService(registry, rolesFile);
+    const policy = new Policy(service.currentPolicy().roles, registry, {
+      maxCachedPrincipals: 1,
+    });
+    const principals = [
+      principalIn(['group:default/team-a']),
+      { ...principalIn([]), userEntityRef: 'user:default/bob' },
+      principalIn(['group:default/team-b']),
+    ];
+
+    for (let round = 0; round < 3; round++) {
+      for (const principal of principals.map(copyOf)) {
+        const expected = principal.groupEntityRefs.includes('group:default/team-a');
+        assert.equal(
+          policy.authorize(principal, 'report.use').result,
+          expected ? 'ALLOW' : 'DENY',
+          `round ${round}, ${principal.userEntityRef} in ${principal.groupEntityRefs.join(',')}`,
+        );
+      }
+    }
+  });
+
+  test('ALLOW and DENY decisions are frozen and CONDITIONAL ones fresh', () => {
+    const rolesFile = path.join(folder, 'frozen.yaml');
+    writeFileSync(rolesFile, OWNER_ROLES);
+    const policy = new PermissionService(createRegistry(), rolesFile).currentPolicy();
+    const ada = principalIn(['group:default/team-a']);
+
+    const allowed = policy.authorize(ada, 'report.use');
+    assert.ok(Object.isFrozen(allowed));
+    assert.ok(Object.isFrozen(allowed.decidedBy));
+    assert.ok(Object.isFrozen(allowed.decidedBy[0]));
+
+    const first = policy.authorize(ada, 'item.read');
+    assert.equal(first.result, 'CONDITIONAL');
+    first.decidedBy.push({ role: 'changed', grant: 9, effect: 'deny' });
+    assert.deepEqual(policy.authorize(ada, 'item.read').decidedBy, [
+      { role: 'owners', grant: 0, effect: 'allow' },
+    ]);
+  });
+
+  test('maxCachedPrincipals must be a whole number', () => {
+    for (const value of [-1, 1.5, Number.NaN]) {
+      assert.throws(
+        () => new Policy({ roles: [] }, createRegistry(), { maxCachedPrincipals: value }),
+        (error: unknown) =>
+          error instanceof InputError && error.message.includes(`maxCachedPrincipals ${value}`),
+      );
+    }
+  });
+});
