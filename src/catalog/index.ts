@@ -7,6 +7,7 @@ export {
   type RefreshSummary,
 } from './catalog.js';
 export { readCatalogVersion } from './catalog-version.js';
+export { readEntitiesByKind, type StoredEntity } from './entities-by-kind.js';
 export { findGroupRefsByAnnotation } from './group-annotations.js';
 export type {
   CatalogIssue,
@@ -20,4 +21,3 @@ export type {
 export { catalogMigrations } from './migrations.js';
 export { readOrganisation } from './organisation.js';
 export type { CatalogTables } from './tables.js';
-export { readEntitiesByKind, type StoredEntity } from './entities-by-kind.js';
