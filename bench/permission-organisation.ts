@@ -1,7 +1,16 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Entity } from '@backstage/catalog-model';
 import { stringify } from 'yaml';
-import type { RoleGrant, RolesFile } from '../src/permissions/index.js';
+import { catalogPermissionRules, catalogPermissions } from '../src/catalog/api/index.js';
+import {
+  loadRolesFile,
+  PermissionRegistry,
+  policyPermissions,
+  type RoleGrant,
+  type RolesFile,
+} from '../src/permissions/index.js';
 import {
   createOrganisationEntities,
   createRandom,
@@ -211,6 +220,29 @@ export function createBenchRoles(
     roles.push({ name, members: members(), grants });
   }
   return { roles };
+}
+
+/** Creates a registry with the permissions and rules that the benchmark roles use. */
+export function createBenchRegistry(): PermissionRegistry {
+  const registry = new PermissionRegistry();
+  registry.registerPermissions(...policyPermissions, ...catalogPermissions);
+  registry.registerRules(...catalogPermissionRules);
+  return registry;
+}
+
+/** Writes the benchmark roles to a roles file and loads them through the product's own loader. */
+export function loadBenchRoles(
+  organisation: PermissionOrganisation,
+  registry: PermissionRegistry,
+): RolesFile {
+  const work = mkdtempSync(path.join(tmpdir(), 'backstage-luigi-bench-permissions-'));
+  try {
+    const rolesFile = path.join(work, 'roles.yaml');
+    writeRolesFile(rolesFile, createBenchRoles(organisation));
+    return loadRolesFile(rolesFile, registry);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 /** Writes roles in the roles file format, so the product's own loader checks them. */
