@@ -185,7 +185,7 @@ export async function benchmarkPermissions(
   );
   const engines = measured.slice(0, 4);
   const variants = measured.slice(4);
-  const [here, ...others] = engines;
+  const [thisEngine, ...others] = engines;
   const fastestOther = Math.max(...others.map((engine) => engine.perSecond));
   const fastestOtherCpu = Math.max(...others.map((engine) => engine.perCpuSecond));
   const ratio = (figures: EngineFigures) => (figures.perSecond / fastestOther).toFixed(1);
@@ -195,7 +195,7 @@ export async function benchmarkPermissions(
     "Policy.authorize keeps each principal's decision plans (the grants that apply and their compiled conditions) between decisions. casbin decides each request from its role graph (a plain Enforcer, not its cached one), and Cedar's calls, with each user's entities, are built before the measurement.",
     `Without that cache: ${Math.round(variants[0]!.perSecond).toLocaleString('en-US')} decisions/s (${ratio(variants[0]!)}× the faster other engine).`,
     `With a new principal object for each decision, as the server builds one per HTTP request, so plans are found by user and group references: ${Math.round(variants[1]!.perSecond).toLocaleString('en-US')} decisions/s (${ratio(variants[1]!)}×).`,
-    `Per second of CPU time of this process, which other processes on the machine change less: ${[...engines, ...variants].map(perCpu).join('; ')}. Ratio of this engine to the faster other engine: ${(here!.perCpuSecond / fastestOtherCpu).toFixed(1)}×.`,
+    `Per second of CPU time of this process, which other processes on the machine change less: ${[...engines, ...variants].map(perCpu).join('; ')}. Ratio of this engine to the faster other engine: ${(thisEngine!.perCpuSecond / fastestOtherCpu).toFixed(1)}×.`,
   ];
 
   return {
