@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { pino } from 'pino';
-import { GENESIS_HASH, hashRecord } from '../src/audit/canonical.js';
+import { GENESIS_HASH } from '../src/audit/canonical.js';
+import { chainedRow } from '../src/audit/chain.js';
 import { normalizeEvent } from '../src/audit/event.js';
 import type { AuditEvent } from '../src/audit/index.js';
 import { auditMigrations, createAuditTrail } from '../src/audit/index.js';
@@ -141,24 +142,9 @@ async function loadChain(handle: DatabaseHandle, count: number): Promise<void> {
     if (!event) {
       throw new Error('no sample event');
     }
-    const time = new Date(start + sequence * 10).toISOString();
-    const hash = hashRecord({ ...event, sequence, time, previousHash });
-    batch.push({
-      sequence,
-      time,
-      actor: event.actor,
-      action: event.action,
-      target: event.target,
-      outcome: event.outcome,
-      reason: event.reason,
-      ip: event.ip,
-      user_agent: event.userAgent,
-      request_id: event.requestId,
-      details: event.details,
-      previous_hash: previousHash,
-      hash,
-    });
-    previousHash = hash;
+    const row = chainedRow(event, sequence, previousHash, () => new Date(start + sequence * 10));
+    batch.push(row);
+    previousHash = row.hash;
     if (batch.length === 10_000) {
       await flush();
     }

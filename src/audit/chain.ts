@@ -123,8 +123,8 @@ const RECORD_COLUMNS: ReadonlyArray<keyof AuditRecordRow> = [
   'hash',
 ];
 
-/** Builds the row of the record that follows `previousHash`, stamped with the current time. */
-function chainedRow(
+/** Builds the row of the record that follows `previousHash`, stamped with the time `now` returns. */
+export function chainedRow(
   event: NormalizedEvent,
   sequence: number,
   previousHash: string,

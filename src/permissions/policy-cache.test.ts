@@ -12,59 +12,29 @@ import {
 import { InputError } from '../errors/index.js';
 import { evaluateCriteria, expandAliases } from './conditions.js';
 import { Policy } from './policy.js';
-import { PermissionRegistry } from './registry.js';
+import type { AnyPermissionRule, PermissionRegistry } from './registry.js';
 import { expandGrantPermission, type RoleGrant, type RolesFile } from './roles-file.js';
 import { PermissionService } from './service.js';
+import { createItemRegistry, type Item } from './test-registry.js';
 import type { ConditionCriteria, Decision, DecisionSource, Principal } from './types.js';
 
-interface Item {
-  kind: string;
-  owners: string[];
-}
+/** Throws for secrets, so the tests show which conditions a decision evaluates and in what order. */
+const throwsOnSecret: AnyPermissionRule = {
+  name: 'THROWS_ON_SECRET',
+  resourceType: 'item',
+  description: 'Throws for an item of kind secret, else matches',
+  paramsSchema: z.object({ label: z.string() }),
+  apply: (item: Item, params: { label: string }) => {
+    if (item.kind === 'secret') {
+      throw new Error(`THROWS_ON_SECRET ${params.label} evaluated`);
+    }
+    return true;
+  },
+  toQuery: (params: { label: string }) => params,
+};
 
 function createRegistry(): PermissionRegistry {
-  const registry = new PermissionRegistry();
-  registry.registerPermissions(
-    { name: 'item.read', resourceType: 'item', action: 'read', description: 'Read items' },
-    { name: 'item.delete', resourceType: 'item', action: 'delete', description: 'Delete items' },
-    { name: 'report.use', action: 'use', description: 'Run reports' },
-  );
-  registry.registerRules(
-    {
-      name: 'IS_OWNER',
-      resourceType: 'item',
-      description: 'The item is owned by one of the claims',
-      paramsSchema: z.object({ claims: z.array(z.string()) }),
-      apply: (item: Item, params: { claims: string[] }) =>
-        item.owners.some((owner) =>
-          params.claims.map((claim) => claim.toLowerCase()).includes(owner),
-        ),
-      toQuery: (params: { claims: string[] }) => params,
-    },
-    {
-      name: 'IS_KIND',
-      resourceType: 'item',
-      description: 'The item has one of the kinds',
-      paramsSchema: z.object({ kinds: z.array(z.string()) }),
-      apply: (item: Item, params: { kinds: string[] }) => params.kinds.includes(item.kind),
-      toQuery: (params: { kinds: string[] }) => params,
-    },
-    {
-      // Throws for secrets, so the tests show which conditions a decision evaluates and in what order.
-      name: 'THROWS_ON_SECRET',
-      resourceType: 'item',
-      description: 'Throws for an item of kind secret, else matches',
-      paramsSchema: z.object({ label: z.string() }),
-      apply: (item: Item, params: { label: string }) => {
-        if (item.kind === 'secret') {
-          throw new Error(`THROWS_ON_SECRET ${params.label} evaluated`);
-        }
-        return true;
-      },
-      toQuery: (params: { label: string }) => params,
-    },
-  );
-  return registry;
+  return createItemRegistry(throwsOnSecret);
 }
 
 /** Runs a decision and returns it, or the message of what it threw. */

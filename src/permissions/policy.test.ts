@@ -4,44 +4,13 @@ import { z } from 'zod';
 import { ConfigError } from '../errors/index.js';
 import { parseRuleParams } from './conditions.js';
 import { Policy } from './policy.js';
-import { PermissionRegistry } from './registry.js';
+import type { PermissionRegistry } from './registry.js';
 import { parseRolesFile } from './roles-file.js';
+import { createItemRegistry, type Item } from './test-registry.js';
 import type { Principal } from './types.js';
 
-interface Item {
-  kind: string;
-  owners: string[];
-}
-
 function createRegistry(): PermissionRegistry {
-  const registry = new PermissionRegistry();
-  registry.registerPermissions(
-    { name: 'item.read', resourceType: 'item', action: 'read', description: 'Read items' },
-    { name: 'item.delete', resourceType: 'item', action: 'delete', description: 'Delete items' },
-    { name: 'report.use', action: 'use', description: 'Run reports' },
-  );
-  registry.registerRules(
-    {
-      name: 'IS_OWNER',
-      resourceType: 'item',
-      description: 'The item is owned by one of the claims',
-      paramsSchema: z.object({ claims: z.array(z.string()) }),
-      apply: (item: Item, params: { claims: string[] }) =>
-        item.owners.some((owner) =>
-          params.claims.map((claim) => claim.toLowerCase()).includes(owner),
-        ),
-      toQuery: (params: { claims: string[] }) => params,
-    },
-    {
-      name: 'IS_KIND',
-      resourceType: 'item',
-      description: 'The item has one of the kinds',
-      paramsSchema: z.object({ kinds: z.array(z.string()) }),
-      apply: (item: Item, params: { kinds: string[] }) => params.kinds.includes(item.kind),
-      toQuery: (params: { kinds: string[] }) => params,
-    },
-  );
-  return registry;
+  return createItemRegistry();
 }
 
 const ada: Principal = {

@@ -64,6 +64,18 @@ export async function registerScimRoutes(
   const { service } = options;
   const base = `${options.baseUrl}${SCIM_PATH}`;
   const authenticate = createAuthenticator(options);
+  // Sends a user with the attributes that the request's query selects.
+  const sendUser = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    view: Parameters<typeof userResource>[0],
+  ) =>
+    sendScim(
+      reply,
+      status,
+      selectAttributes(userResource(view, base), parseAttributeSelection(queryOf(request))),
+    );
 
   await app.register(
     async (scope) => {
@@ -110,21 +122,12 @@ export async function registerScimRoutes(
       });
       scope.post('/Users', scimAccess, async (request, reply) => {
         const view = await service.createUser(request.body, changeContext(request));
-        const resource = userResource(view, base);
         void reply.header('location', `${base}/Users/${view.user.id}`);
-        return sendScim(
-          reply,
-          201,
-          selectAttributes(resource, parseAttributeSelection(queryOf(request))),
-        );
+        return sendUser(request, reply, 201, view);
       });
       scope.get<{ Params: { id: string } }>('/Users/:id', scimAccess, async (request, reply) => {
         const view = await service.getUser(request.params.id);
-        return sendScim(
-          reply,
-          200,
-          selectAttributes(userResource(view, base), parseAttributeSelection(queryOf(request))),
-        );
+        return sendUser(request, reply, 200, view);
       });
       scope.put<{ Params: { id: string } }>('/Users/:id', scimAccess, async (request, reply) => {
         const view = await service.replaceUser(
@@ -132,11 +135,7 @@ export async function registerScimRoutes(
           request.body,
           changeContext(request),
         );
-        return sendScim(
-          reply,
-          200,
-          selectAttributes(userResource(view, base), parseAttributeSelection(queryOf(request))),
-        );
+        return sendUser(request, reply, 200, view);
       });
       scope.patch<{ Params: { id: string } }>('/Users/:id', scimAccess, async (request, reply) => {
         const view = await service.patchUser(
@@ -144,11 +143,7 @@ export async function registerScimRoutes(
           request.body,
           changeContext(request),
         );
-        return sendScim(
-          reply,
-          200,
-          selectAttributes(userResource(view, base), parseAttributeSelection(queryOf(request))),
-        );
+        return sendUser(request, reply, 200, view);
       });
       scope.delete<{ Params: { id: string } }>('/Users/:id', scimAccess, async (request, reply) => {
         await service.deleteUser(request.params.id, changeContext(request));

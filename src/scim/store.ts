@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { EqualityFilter } from './filter.js';
 import type { ScimUserAttributes } from './resources.js';
 import type { ScimGroupRow, ScimTables, ScimUserRow } from './tables.js';
@@ -175,20 +175,8 @@ export async function listUsers(
         query = query.where('external_id', '=', filter.value);
     }
   }
-  const counted = await query
-    .select((builder) => builder.fn.countAll<number | string>().as('total'))
-    .executeTakeFirstOrThrow();
-  const rows =
-    limit === 0
-      ? []
-      : await query
-          .selectAll()
-          .orderBy('created_at')
-          .orderBy('id')
-          .offset(offset)
-          .limit(limit)
-          .execute();
-  return { total: Number(counted.total), users: rows.map(toUser) };
+  const { total, rows } = await countAndPage(query, offset, limit);
+  return { total, users: rows.map(toUser) };
 }
 
 export async function getGroup(db: ScimDb, id: string): Promise<StoredGroup | undefined> {
@@ -229,6 +217,16 @@ export async function listGroups(
         query = query.where('external_id', '=', filter.value);
     }
   }
+  const { total, rows } = await countAndPage(query, offset, limit);
+  return { total, groups: rows.map(toGroup) };
+}
+
+/** Counts every row of a filtered list and reads one page of it, in creation order. */
+async function countAndPage<Table extends 'scim_users' | 'scim_groups'>(
+  query: SelectQueryBuilder<ScimTables, Table, object>,
+  offset: number,
+  limit: number,
+): Promise<{ total: number; rows: Array<Selectable<ScimTables[Table]>> }> {
   const counted = await query
     .select((builder) => builder.fn.countAll<number | string>().as('total'))
     .executeTakeFirstOrThrow();
@@ -242,7 +240,11 @@ export async function listGroups(
           .offset(offset)
           .limit(limit)
           .execute();
-  return { total: Number(counted.total), groups: rows.map(toGroup) };
+  // Kysely cannot name the row type of a table chosen by a type parameter.
+  return {
+    total: Number(counted.total),
+    rows: rows as unknown as Array<Selectable<ScimTables[Table]>>,
+  };
 }
 
 /** Returns the direct members of the groups, in member id order per group. */
