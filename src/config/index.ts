@@ -20,6 +20,7 @@ export {
   DEFAULT_CATALOG_FILE_MAX_BYTES,
   type DevelopmentUserConfig,
   type ScimConfig,
+  type WorkflowsConfig,
   type ShellNodeConfig,
 } from './schema.js';
 export {

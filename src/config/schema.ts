@@ -572,6 +572,25 @@ const auditSchema = z
   })
   .strict();
 
+/** The deployment executor: a signed webhook or a GitHub Actions workflow dispatch. */
+const deploymentExecutorSchema = z.object({}).strict();
+
+/** The aws-credentials executor: STS AssumeRole settings. */
+const awsCredentialsExecutorSchema = z.object({}).strict();
+
+/** Where request notifications go: a Slack-compatible webhook. */
+const workflowNotificationsSchema = z.object({}).strict();
+
+const workflowsSchema = z
+  .object({
+    /** The approval rules file; without it the request engine is off and its routes answer 404. */
+    rulesFile: nonEmpty.optional(),
+    deployment: deploymentExecutorSchema.optional(),
+    awsCredentials: awsCredentialsExecutorSchema.optional(),
+    notifications: workflowNotificationsSchema.optional(),
+  })
+  .strict();
+
 const scimSchema = z
   .object({
     /**
@@ -639,6 +658,7 @@ export const appConfigSchema = z
       signing: { publicKeys: [] },
     }),
     scim: scimSchema.default({ enabled: false, groupType: 'team' }),
+    workflows: workflowsSchema.default({}),
   })
   .strict();
 
@@ -653,6 +673,7 @@ export type GroupMappingRuleConfig = z.infer<typeof groupMappingRuleSchema>;
 export type AuditConfig = AppConfig['audit'];
 export type ScimConfig = AppConfig['scim'];
 export type AuditForwardConfig = NonNullable<AuditConfig['forward']>;
+export type WorkflowsConfig = AppConfig['workflows'];
 
 /**
  * Dotted paths of config fields that hold file paths. A relative value is
@@ -665,4 +686,5 @@ export const CONFIG_PATH_FIELDS: readonly string[] = [
   'permission.rolesFile',
   'audit.signing.privateKeyFile',
   'audit.signing.publicKeys.*.file',
+  'workflows.rulesFile',
 ];

@@ -1,0 +1,149 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { PortalError } from '../errors/index.js';
+import type { Principal } from '../permissions/index.js';
+
+/**
+ * States of a request. A request starts `submitted`, is decided into
+ * `approved`, `denied`, `expired` or `cancelled`, and an approved request
+ * runs through `executing` into `succeeded` or `failed`.
+ */
+export type RequestState =
+  | 'submitted'
+  | 'approved'
+  | 'denied'
+  | 'expired'
+  | 'cancelled'
+  | 'executing'
+  | 'succeeded'
+  | 'failed';
+
+export const REQUEST_STATES: readonly RequestState[] = [
+  'submitted',
+  'approved',
+  'denied',
+  'expired',
+  'cancelled',
+  'executing',
+  'succeeded',
+  'failed',
+];
+
+/** A stored request, as the engine hands it to executors and the API returns it. */
+export interface WorkflowRequest {
+  /** A random UUID. */
+  id: string;
+  /** The registered request type, such as `deployment`. */
+  type: string;
+  /** The requester's user entity reference, lowercase. */
+  requester: string;
+  /** The catalog entity the request is about, lowercase; null for types without one. */
+  entityRef: string | null;
+  /** The parameters after the type's schema parsed them. */
+  parameters: Record<string, unknown>;
+  reason: string | null;
+  state: RequestState;
+  /** The id of the approval rule that matched at submission. */
+  ruleId: string | null;
+  /** True when the requester approved it under a break-glass rule. */
+  breakGlass: boolean;
+  /** ISO 8601 UTC times. */
+  createdAt: string;
+  updatedAt: string;
+  /** When a request still `submitted` becomes `expired`; null when it never expires. */
+  expiresAt: string | null;
+  /** Execution attempts so far. */
+  attempts: number;
+  /** Public, secret-free result of the execution, or the last error message. */
+  result: Record<string, unknown> | null;
+}
+
+/** What an executor receives for one attempt. */
+export interface ExecutionContext {
+  request: WorkflowRequest;
+  /**
+   * The same value for every attempt of one request. Executors pass it to the
+   * system they call (a header, a client token) so a retried call acts once.
+   */
+  idempotencyKey: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** The requester as the permission engine sees them: user, groups, ownership references. */
+  requester: Principal;
+  /** The longest duration the matching rule allows, in seconds; undefined when the rule sets none. */
+  maxDurationSeconds: number | undefined;
+  /** Aborted when the server shuts down. */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+/** What a successful execution returns. */
+export interface ExecutionResult {
+  /** Stored with the request and recorded in the audit trail: never a secret. */
+  result: Record<string, unknown>;
+  /**
+   * Returned to the requester in the response that ran the execution, once,
+   * and never stored or logged, such as temporary AWS credentials.
+   */
+  secret?: Record<string, unknown> | undefined;
+}
+
+/**
+ * When an approved request runs: `automatic` runs it in the background as soon
+ * as it is approved; `requester` waits until the requester collects it, so a
+ * secret result reaches only them, in that response.
+ */
+export type ExecutionTrigger = 'automatic' | 'requester';
+
+/** Carries out approved requests of one type. */
+export interface RequestExecutor {
+  /** The request type this executor runs. */
+  type: string;
+  trigger: ExecutionTrigger;
+  /**
+   * Runs one attempt. Throw RetryableExecutionError for a fault that a later
+   * attempt may not meet (a timeout, a 5xx, a refused connection); any other
+   * error fails the request without retrying.
+   */
+  execute(context: ExecutionContext): Promise<ExecutionResult>;
+}
+
+/** A request type that a capability registers with the engine. */
+export interface RequestTypeDefinition<TParameters extends Record<string, unknown>> {
+  /** Lowercase, dashed: `deployment`, `aws-credentials`, `role-elevation`. */
+  name: string;
+  description: string;
+  /** Validates the `parameters` of a new request; each issue becomes a 400 naming the field. */
+  parameters: z.ZodType<TParameters>;
+  /**
+   * The permission that allows creating a request of this type, such as
+   * `deployment.request.create`. For a type with an entity it is a
+   * catalog-entity resource permission, so roles can restrict it with conditions.
+   */
+  createPermission: string;
+  /** The catalog entity the request is about, from its parameters, or undefined. */
+  entityRef(parameters: TParameters): string | undefined;
+  /** The environment that approval rules match on, such as `production`, or undefined. */
+  environment(parameters: TParameters): string | undefined;
+  /** The duration the requester asks for, in seconds, or undefined for types without one. */
+  durationSeconds(parameters: TParameters): number | undefined;
+}
+
+/** An execution fault that a later attempt may not meet; the engine retries with backoff. */
+export class RetryableExecutionError extends PortalError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EXECUTION_RETRYABLE', message, options);
+  }
+}
+
+/** A moment in a request's life that notifications report. */
+export type RequestNotificationKind = 'submitted' | 'decided' | 'result';
+
+/** Sends notifications about requests, such as to a Slack-compatible webhook. */
+export interface RequestNotifier {
+  /**
+   * Sends one notification. It must not throw: delivery faults are logged
+   * and retried by the notifier, never passed back to the request engine.
+   */
+  notify(kind: RequestNotificationKind, request: WorkflowRequest): Promise<void>;
+}
