@@ -30,12 +30,13 @@ export function createCatalogDirectory(database: DatabaseHandle): CatalogDirecto
       // NOTE: when several User entities share an email, the first reference
       // in sort order wins; the catalog does not reject such duplicates.
       const row = await db
-        .selectFrom('catalog_search')
-        .select('entity_ref')
-        .where('key', '=', 'spec.profile.email')
-        .where('value', '=', value)
-        .where('entity_ref', 'like', 'user:%')
-        .orderBy('entity_ref')
+        .selectFrom('catalog_search as s')
+        .innerJoin('catalog_entities as e', 'e.id', 's.entity_id')
+        .select('e.entity_ref')
+        .where('s.key', '=', 'spec.profile.email')
+        .where('s.value', '=', value)
+        .where('e.entity_ref', 'like', 'user:%')
+        .orderBy('e.entity_ref')
         .executeTakeFirst();
       return row?.entity_ref;
     },

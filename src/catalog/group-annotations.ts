@@ -25,11 +25,12 @@ export async function findGroupRefsByAnnotation(
   const found = new Map<string, string[]>();
   for (let start = 0; start < wanted.length; start += VALUES_PER_QUERY) {
     const rows = await db
-      .selectFrom('catalog_search')
-      .select(['value', 'entity_ref'])
-      .where('key', '=', key)
-      .where('value', 'in', wanted.slice(start, start + VALUES_PER_QUERY))
-      .where('entity_ref', 'like', 'group:%')
+      .selectFrom('catalog_search as s')
+      .innerJoin('catalog_entities as e', 'e.id', 's.entity_id')
+      .select(['s.value', 'e.entity_ref'])
+      .where('s.key', '=', key)
+      .where('s.value', 'in', wanted.slice(start, start + VALUES_PER_QUERY))
+      .where('e.entity_ref', 'like', 'group:%')
       .execute();
     for (const row of rows) {
       if (row.value === null) {

@@ -31,6 +31,12 @@ export interface CatalogLocationRow {
 }
 
 export interface CatalogEntityRow {
+  /**
+   * Integer id that the relation and search rows use. A changed entity keeps
+   * its id, and a new one gets one above every id in use (SQLite) or the next
+   * value of the column's identity sequence (PostgreSQL).
+   */
+  id: Generated<number>;
   entity_ref: string;
   uid: string;
   kind: string;
@@ -48,9 +54,10 @@ export interface CatalogEntityRow {
   updated_at: string;
 }
 
-/** One relation emitted while processing `originating_ref`; both directions are separate rows. */
+/** One relation emitted while processing an entity; both directions are separate rows. */
 export interface CatalogRelationRow {
-  originating_ref: string;
+  /** Id of the entity that emitted the relation. Deleting the entity deletes its rows. */
+  originating_id: number;
   source_ref: string;
   type: string;
   target_ref: string;
@@ -61,8 +68,19 @@ export interface CatalogRelationRow {
  * lowercase dotted keys, lowercase values, null when the value is too long.
  */
 export interface CatalogSearchRow {
-  entity_ref: string;
+  entity_id: number;
+  /**
+   * The entity's kind as its reference starts with it (lowercase), so a scan
+   * of the key and value index checks kinds without reading the entity.
+   */
+  entity_kind: string;
   key: string;
+  /**
+   * Position of the row among its entity's rows, from 0. With the entity and
+   * the key it makes the primary key on SQLite, which cannot include a
+   * value that may be null.
+   */
+  ordinal: number;
   value: string | null;
 }
 

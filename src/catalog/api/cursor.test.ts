@@ -14,7 +14,7 @@ const cursorOf = (value: unknown) => base64(JSON.stringify(value));
 const VALID = {
   orderFields: [{ field: 'metadata.name', order: 'asc' }],
   filter: { allOf: [{ key: 'kind', values: ['component'] }] },
-  position: { value: 'ledger', ref: 'component:default/ledger' },
+  position: { value: 'ledger', ref: 'component:default/ledger', id: 1 },
   isPrevious: false,
   totalItems: 7,
 };
@@ -51,6 +51,10 @@ const FORGED: Array<{ name: string; cursor: string }> = [
   { name: 'a total as text', cursor: cursorOf({ ...VALID, totalItems: '7' }) },
   { name: 'isPrevious as text', cursor: cursorOf({ ...VALID, isPrevious: 'true' }) },
   { name: 'a position without a ref', cursor: cursorOf({ ...VALID, position: { value: 'a' } }) },
+  {
+    name: 'a position without an id, as issued before entities had ids',
+    cursor: cursorOf({ ...VALID, position: { value: 'ledger', ref: 'component:default/ledger' } }),
+  },
   {
     name: 'a position value with NUL',
     cursor: cursorOf({ ...VALID, position: { value: 'a\u0000b', ref: 'component:default/a' } }),
@@ -146,7 +150,14 @@ describeEachDialect('catalog API cursors over HTTP', (context) => {
   }
 
   test('issued cursor is accepted', async () => {
-    const response = await queryWith(cursorOf(VALID));
+    const ledger = await context
+      .handle()
+      .db.selectFrom('catalog_entities')
+      .select('id')
+      .where('entity_ref', '=', VALID.position.ref)
+      .executeTakeFirstOrThrow();
+    const position = { ...VALID.position, id: Number(ledger.id) };
+    const response = await queryWith(cursorOf({ ...VALID, position }));
     const body = (await response.json()) as { items: Array<{ metadata: { name: string } }> };
 
     assert.equal(response.status, 200);

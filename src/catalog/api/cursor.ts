@@ -25,7 +25,14 @@ const sortValue = z
   .max(1_000)
   .refine((value) => !value.includes('\u0000'), 'contains a NUL character');
 
-const positionSchema = z.object({ value: sortValue.nullable(), ref: name(1_000) }).strict();
+/**
+ * A row's place in a listing: its sort value (null for entities without
+ * one), its reference, which orders the rows without a value, and its id,
+ * which orders rows of equal value.
+ */
+const positionSchema = z
+  .object({ value: sortValue.nullable(), ref: name(1_000), id: z.number().int().min(0) })
+  .strict();
 
 /** One `filter` parameter as parseFilterParams builds it; the cursor accepts no other shape. */
 const filterSetSchema = z
@@ -73,7 +80,7 @@ const cursorSchema = z
       })
       .strict()
       .optional(),
-    /** Sort value (null for entities without one) and reference of the row next to the page. */
+    /** The place of the row next to the page. */
     position: positionSchema.optional(),
     /** True when the page lies before `position` (a prevCursor). */
     isPrevious: z.boolean(),

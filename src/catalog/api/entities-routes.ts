@@ -213,11 +213,13 @@ function decodeAfter(after: string): { limit: number | undefined; offset: number
 }
 
 function positionOf(row: PageRow): CursorPosition {
-  return { value: row.value, ref: row.ref };
+  return { value: row.value, ref: row.ref, id: row.id };
 }
 
 function samePosition(a: CursorPosition | undefined, b: CursorPosition | undefined): boolean {
-  return a !== undefined && b !== undefined && a.value === b.value && a.ref === b.ref;
+  return (
+    a !== undefined && b !== undefined && a.value === b.value && a.ref === b.ref && a.id === b.id
+  );
 }
 
 /** Builds the cursor state of a first request from its parameters. */

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { cachedAggregate } from './aggregate-cache.js';
-import type { SqlCondition } from './filter-sql.js';
+import { entityColumns, type SqlCondition } from './filter-sql.js';
 import type { OrderField } from './query-params.js';
 import {
   checkSelection,
@@ -25,7 +25,7 @@ const CHUNK = 500;
 /** Entities per relation query: a whole page of the largest size. */
 const RELATION_CHUNK = 1_000;
 
-const ENTITY_REF = sql.ref('e.entity_ref');
+const ENTITY = entityColumns('e');
 
 /** Finds one entity by reference or uid among the selected ones. */
 export async function findEntity(
@@ -37,7 +37,7 @@ export async function findEntity(
   const result = await sql<EntityRow>`
     select e.entity_ref as ref, e.body as body
     from catalog_entities e
-    where ${match} and ${checkSelection(context, selection, ENTITY_REF)}
+    where ${match} and ${checkSelection(context, selection, ENTITY)}
   `.execute(context.db);
   return result.rows[0];
 }
@@ -50,7 +50,7 @@ export async function findEntitiesByRefs(
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   const unique = [...new Set(refs)];
-  const check = checkSelection(context, selection, ENTITY_REF);
+  const check = checkSelection(context, selection, ENTITY);
 
   for (let start = 0; start < unique.length; start += CHUNK) {
     const chunk = unique.slice(start, start + CHUNK);
@@ -73,7 +73,7 @@ export async function findEntitiesByRefs(
 function orderTerms(order: readonly OrderField[]): SqlCondition {
   const terms = order.map(
     ({ field, order: direction }) =>
-      sql`(select min(x.value) from catalog_search x where x.entity_ref = e.entity_ref and x.key = ${field}) ${sql.raw(direction)} nulls last`,
+      sql`(select min(x.value) from catalog_search x where x.entity_id = e.id and x.key = ${field}) ${sql.raw(direction)} nulls last`,
   );
   terms.push(sql`e.entity_ref asc`);
   return sql.join(terms);
@@ -104,7 +104,7 @@ export async function listEntityRefs(
   const result = await sql<{ ref: string }>`
     select e.entity_ref as ref
     from catalog_entities e
-    where ${plan.where(ENTITY_REF)}
+    where ${plan.where(ENTITY)}
     order by ${orderTerms(options.order)}
     ${pagination}
   `.execute(context.db);
@@ -125,7 +125,7 @@ export async function loadBodies(
   selection: EntitySelection,
 ): Promise<EntityRow[]> {
   const bodies = new Map<string, string>();
-  const check = checkSelection(context, selection, ENTITY_REF);
+  const check = checkSelection(context, selection, ENTITY);
   for (let start = 0; start < refs.length; start += CHUNK) {
     const chunk = refs.slice(start, start + CHUNK);
     const result = await sql<EntityRow>`
@@ -148,7 +148,7 @@ export function countEntities(context: QueryContext, selection: EntitySelection)
   return cachedAggregate(context, JSON.stringify(['count', selection]), async () => {
     const plan = await planSelection(context, selection, 'count');
     const result = await sql<{ count: number | string }>`
-      select count(*) as count from catalog_entities e where ${plan.where(ENTITY_REF)}
+      select count(*) as count from catalog_entities e where ${plan.where(ENTITY)}
     `.execute(context.db);
     return Number(result.rows[0]?.count ?? 0);
   });

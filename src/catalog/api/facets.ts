@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { cachedAggregate } from './aggregate-cache.js';
 import { relationTypeOfKey } from './entity-filter.js';
 import { compareText } from './entity-queries.js';
-import { relationTypeCondition } from './filter-sql.js';
+import { entityById, entityByRef, entityColumns, relationTypeCondition } from './filter-sql.js';
 import {
   type AnyKysely,
   type EntitySelection,
@@ -21,7 +21,8 @@ interface FacetRow {
   facet: string;
   value: string;
   count: number | string;
-  sample: string;
+  /** Id of one entity with the value. */
+  sample: number;
 }
 
 /**
@@ -88,11 +89,15 @@ async function countSearchFacets(
   // A driven plan starts from the candidate entities, and SQLite keeps that order of a
   // CROSS JOIN. Otherwise the index of the facet keys is read in group order.
   const source = plan.driven
-    ? sql`catalog_entities e ${sql.raw(context.dialect === 'sqlite' ? 'cross join' : 'join')} catalog_search fc on fc.entity_ref = e.entity_ref`
+    ? sql`catalog_entities e ${sql.raw(context.dialect === 'sqlite' ? 'cross join' : 'join')} catalog_search fc on fc.entity_id = e.id`
     : sql`catalog_search fc`;
-  const where = plan.where(plan.driven ? sql.ref('e.entity_ref') : sql.ref('fc.entity_ref'));
+  const where = plan.where(
+    plan.driven
+      ? entityColumns('e')
+      : { ...entityById(sql.ref('fc.entity_id')), kind: sql.ref('fc.entity_kind') },
+  );
   const result = await sql<FacetRow>`
-    select fc.key as facet, fc.value as value, count(*) as count, min(fc.entity_ref) as sample
+    select fc.key as facet, fc.value as value, count(*) as count, min(fc.entity_id) as sample
     from ${source}
     where fc.key in (${sql.join(keys)}) and fc.value is not null and ${where}
     group by fc.key, fc.value
@@ -106,7 +111,7 @@ async function countRelationFacet(
   selection: EntitySelection,
 ): Promise<FacetValue[]> {
   const plan = await planSelection(context, selection, 'all');
-  const where = plan.where(sql.ref('rc.source_ref'));
+  const where = plan.where(entityByRef(sql.ref('rc.source_ref')));
   const result = await sql<{ value: string; count: number | string }>`
     select rc.target_ref as value, count(distinct rc.source_ref) as count
     from catalog_relations rc
@@ -126,23 +131,24 @@ async function loadDisplayValues(
   db: AnyKysely,
   rows: readonly FacetRow[],
 ): Promise<Map<string, string>> {
-  const wantedBySample = new Map<string, FacetRow[]>();
+  const wantedBySample = new Map<number, FacetRow[]>();
   for (const row of rows) {
-    wantedBySample.set(row.sample, [...(wantedBySample.get(row.sample) ?? []), row]);
+    const sample = Number(row.sample);
+    wantedBySample.set(sample, [...(wantedBySample.get(sample) ?? []), row]);
   }
 
   const display = new Map<string, string>();
   const samples = [...wantedBySample.keys()];
   for (let start = 0; start < samples.length; start += 500) {
     const chunk = samples.slice(start, start + 500);
-    const result = await sql<{ ref: string; body: string }>`
-      select e.entity_ref as ref, e.body as body from catalog_entities e
-      where e.entity_ref in (${sql.join(chunk)})
+    const result = await sql<{ id: number; body: string }>`
+      select e.id as id, e.body as body from catalog_entities e
+      where e.id in (${sql.join(chunk)})
     `.execute(db);
 
-    for (const { ref, body } of result.rows) {
+    for (const { id, body } of result.rows) {
       const entries = buildSearchEntries(JSON.parse(body) as Entity);
-      for (const row of wantedBySample.get(ref) ?? []) {
+      for (const row of wantedBySample.get(Number(id)) ?? []) {
         const entry = entries.find((item) => item.key === row.facet && item.value === row.value);
         if (entry?.original) {
           display.set(displayKey(row), entry.original);

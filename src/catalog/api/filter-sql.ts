@@ -10,6 +10,34 @@ import {
 
 export type SqlCondition = RawBuilder<unknown>;
 
+/**
+ * The entity a condition tests, as two SQL expressions: its integer id,
+ * which search rows carry, and its lowercase reference, which kinds and
+ * relations are matched on. Either may be a subquery that looks up one from
+ * the other, which the database runs only where a condition uses it.
+ */
+export interface EntityColumns {
+  id: SqlCondition;
+  ref: SqlCondition;
+  /** The lowercase kind, when a column at hand contains it. Without it, kinds are matched on `ref`. */
+  kind?: SqlCondition | undefined;
+}
+
+/** Returns the columns of `catalog_entities` under `alias`. */
+export function entityColumns(alias: string): EntityColumns {
+  return { id: sql.ref(`${alias}.id`), ref: sql.ref(`${alias}.entity_ref`) };
+}
+
+/** Columns of an entity known by id, whose reference is looked up when a condition needs it. */
+export function entityById(id: SqlCondition): EntityColumns {
+  return { id, ref: sql`(select rx.entity_ref from catalog_entities rx where rx.id = ${id})` };
+}
+
+/** Columns of an entity known by reference, whose id is looked up when a condition needs it. */
+export function entityByRef(ref: SqlCondition): EntityColumns {
+  return { id: sql`(select ix.id from catalog_entities ix where ix.entity_ref = ${ref})`, ref };
+}
+
 export const SQL_TRUE: SqlCondition = sql`1 = 1`;
 export const SQL_FALSE: SqlCondition = sql`1 = 0`;
 
@@ -35,25 +63,31 @@ export interface CompileOptions {
 
 /**
  * Matches entities of the kinds through their reference, which starts with
- * the lowercase kind and a colon: a range of the primary key instead of a
+ * the lowercase kind and a colon: a range of the reference index instead of a
  * search-table lookup. Under a linguistic collation the range is compared
- * with collation "C", which keeps it exact but leaves the index unused.
+ * with collation "C", which keeps it exact but leaves the index unused. When
+ * `entity` has a kind column, the kinds are compared with it instead.
  */
 export function kindCondition(
   kinds: readonly string[],
-  entityRef: SqlCondition,
+  entity: EntityColumns,
   options: CompileOptions,
 ): SqlCondition {
   if (kinds.length === 0) {
     return SQL_FALSE;
   }
+  const unique = [...new Set(kinds.map(lower))];
+  if (entity.kind !== undefined) {
+    return sql`${entity.kind} in (${sql.join(unique)})`;
+  }
+  const entityRef = entity.ref;
   let column = entityRef;
   if (!options.bytewiseText) {
     column = sql`${entityRef} collate "C"`;
   } else if (options.dialect === 'sqlite' && options.rangeWithoutIndex) {
     column = sql`+${entityRef}`;
   }
-  const ranges = [...new Set(kinds.map(lower))].map(
+  const ranges = unique.map(
     (kind) => sql`(${column} >= ${`${kind}:`} and ${column} < ${`${kind};`})`,
   );
   return ranges.length === 1 ? ranges[0]! : sql`(${sql.join(ranges, sql` or `)})`;
@@ -87,7 +121,7 @@ export function relationTypeCondition(alias: string, relationType: string): SqlC
 
 function searchCondition(
   filter: EntitySearchFilter,
-  entityRef: SqlCondition,
+  entity: EntityColumns,
   options: CompileOptions,
 ): SqlCondition {
   const { key, values } = filter;
@@ -95,7 +129,7 @@ function searchCondition(
     return SQL_FALSE;
   }
   if (values !== undefined && lower(key) === 'kind') {
-    return kindCondition(values, entityRef, options);
+    return kindCondition(values, entity, options);
   }
   const { strategy } = options;
 
@@ -109,8 +143,8 @@ function searchCondition(
           ? sql`fr.target_ref = ${lower(values[0]!)}`
           : sql`fr.target_ref in (${valueList(values)})`;
     return strategy === 'in'
-      ? sql`${entityRef} in (select fr.source_ref from catalog_relations fr where ${typeCondition} and ${targetCondition})`
-      : sql`exists (select 1 from catalog_relations fr where fr.source_ref = ${entityRef} and ${typeCondition} and ${targetCondition})`;
+      ? sql`${entity.ref} in (select fr.source_ref from catalog_relations fr where ${typeCondition} and ${targetCondition})`
+      : sql`exists (select 1 from catalog_relations fr where fr.source_ref = ${entity.ref} and ${typeCondition} and ${targetCondition})`;
   }
 
   const keyCondition = sql`fs.key = ${lower(key)}`;
@@ -121,38 +155,38 @@ function searchCondition(
         ? sql`fs.value = ${lower(values[0]!)}`
         : sql`fs.value in (${valueList(values)})`;
   return strategy === 'in'
-    ? sql`${entityRef} in (select fs.entity_ref from catalog_search fs where ${keyCondition} and ${valueCondition})`
-    : sql`exists (select 1 from catalog_search fs where fs.entity_ref = ${entityRef} and ${keyCondition} and ${valueCondition})`;
+    ? sql`${entity.id} in (select fs.entity_id from catalog_search fs where ${keyCondition} and ${valueCondition})`
+    : sql`exists (select 1 from catalog_search fs where fs.entity_id = ${entity.id} and ${keyCondition} and ${valueCondition})`;
 }
 
 /**
- * Turns a filter into a SQL condition on the entity reference column
- * `entityRef` (such as `e.entity_ref`). The subqueries use the aliases `fs`
- * and `fr`, so the outer query must not. An empty `allOf` is true and an empty
- * `anyOf` is false, as in Backstage's permission criteria.
+ * Turns a filter into a SQL condition on the entity that `entity` names
+ * (such as entityColumns('e')). The subqueries use the aliases `fs`, `fr`,
+ * `rx` and `ix`, so the outer query must not. An empty `allOf` is true and an
+ * empty `anyOf` is false, as in Backstage's permission criteria.
  */
 export function compileEntityFilter(
   filter: EntityFilter,
-  entityRef: SqlCondition,
+  entity: EntityColumns,
   options: CompileOptions,
 ): SqlCondition {
   if (isSearchFilter(filter)) {
-    return searchCondition(filter, entityRef, options);
+    return searchCondition(filter, entity, options);
   }
   if ('not' in filter) {
-    return sql`not (${compileEntityFilter(filter.not, entityRef, options)})`;
+    return sql`not (${compileEntityFilter(filter.not, entity, options)})`;
   }
   if ('allOf' in filter) {
     if (filter.allOf.length === 0) {
       return SQL_TRUE;
     }
-    const parts = filter.allOf.map((item) => compileEntityFilter(item, entityRef, options));
+    const parts = filter.allOf.map((item) => compileEntityFilter(item, entity, options));
     return sql`(${sql.join(parts, sql` and `)})`;
   }
   if (filter.anyOf.length === 0) {
     return SQL_FALSE;
   }
-  const parts = filter.anyOf.map((item) => compileEntityFilter(item, entityRef, options));
+  const parts = filter.anyOf.map((item) => compileEntityFilter(item, entity, options));
   return sql`(${sql.join(parts, sql` or `)})`;
 }
 

@@ -5,7 +5,7 @@ import { NotFoundError } from '../../errors/index.js';
 import type { PermissionRegistry } from '../../permissions/index.js';
 import type { CatalogErrorRow, CatalogTables } from '../tables.js';
 import type { EntityFilter } from './entity-filter.js';
-import type { SqlCondition } from './filter-sql.js';
+import { entityColumns, type SqlCondition } from './filter-sql.js';
 import { CATALOG_LOCATION_READ } from './permissions.js';
 import { type QueryParams, singleParam } from './query-params.js';
 import { checkSelection, type QueryContext } from './query-plan.js';
@@ -97,7 +97,7 @@ export function registerLocationRoutes(app: FastifyInstance, context: LocationRo
         select l.id as id, l.type as type, l.target as target
         from catalog_entities e join catalog_locations l on l.id = e.location_id
         where e.entity_ref = ${ref}
-          and ${checkSelection(context, { filter: readable }, sql.ref('e.entity_ref'))}
+          and ${checkSelection(context, { filter: readable }, entityColumns('e'))}
       `.execute(context.db);
       const row = result.rows[0];
       if (!row) {
@@ -141,7 +141,7 @@ export async function listIngestionReports(
   const isReadable = (ref: SqlCondition) =>
     readable === undefined
       ? sql<boolean>`1 = 1`
-      : sql<boolean>`exists (select 1 from catalog_entities re where re.entity_ref = ${ref}) and ${checkSelection(context, { filter: readable }, ref)}`;
+      : sql<boolean>`exists (select 1 from catalog_entities re where re.entity_ref = ${ref} and ${checkSelection(context, { filter: readable }, entityColumns('re'))})`;
   const errorVisible = sql<boolean>`(ce.entity_ref is null or ${isReadable(sql.ref('ce.entity_ref'))})`;
 
   let locations = db

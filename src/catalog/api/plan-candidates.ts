@@ -3,6 +3,9 @@ import { type EntityFilter, isSearchFilter, relationTypeOfKey } from './entity-f
 import {
   type CompileOptions,
   compileEntityFilter,
+  type EntityColumns,
+  entityById,
+  entityByRef,
   relationTypeCondition,
   SQL_TRUE,
   type SqlCondition,
@@ -11,11 +14,18 @@ import { estimateRows } from './plan-estimates.js';
 import type { QueryContext } from './query-plan.js';
 
 /**
- * A subquery returning candidate references in one column named `ref`, and
- * its estimated number of rows.
+ * The column a candidate subquery returns: entity ids (`id`) or entity
+ * references (`ref`), whichever its index holds.
+ */
+export type CandidateColumn = 'id' | 'ref';
+
+/**
+ * A subquery returning candidate entities in the one column named by
+ * `column`, and its estimated number of rows.
  */
 export interface Candidates {
   subquery: SqlCondition;
+  column: CandidateColumn;
   /**
    * A cheaper subquery whose rows include every candidate, for counting: the
    * index range that drives `subquery`, without the checks per row.
@@ -26,7 +36,7 @@ export interface Candidates {
   /** The estimate reached its cap, so the true number may be larger. */
   capped: boolean;
   /**
-   * A union of kind ranges of the primary key, which a query can read in
+   * A union of kind ranges of the reference index, which a query can read in
    * place without collecting it first.
    */
   direct: boolean;
@@ -76,31 +86,61 @@ function compileOptions(context: QueryContext): CompileOptions {
   };
 }
 
-/** Builds the subquery of the entities that match one search condition, read from its index. */
+/**
+ * Builds the subquery of the entities that match one search condition, read
+ * from its index: entity ids for kinds (the reference index holds the id)
+ * and search rows, references for relations.
+ */
 function leafSubquery(
   context: QueryContext,
   key: string,
   values: string[] | undefined,
-): SqlCondition {
+): { subquery: SqlCondition; column: CandidateColumn } {
   if (values !== undefined && values.length === 0) {
-    return sql`select null as ref where 1 = 0`;
+    return { subquery: NO_CANDIDATES, column: 'id' };
   }
   if (values !== undefined && lower(key) === 'kind') {
     const column = context.bytewiseText ? sql`k.entity_ref` : sql`k.entity_ref collate "C"`;
     const ranges = [...new Set(values.map(lower))].map(
       (kind) => sql`(${column} >= ${`${kind}:`} and ${column} < ${`${kind};`})`,
     );
-    return sql`select k.entity_ref as ref from catalog_entities k where ${sql.join(ranges, sql` or `)}`;
+    return {
+      subquery: sql`select k.id as id from catalog_entities k where ${sql.join(ranges, sql` or `)}`,
+      column: 'id',
+    };
   }
 
   const relationType = relationTypeOfKey(key);
   if (relationType !== undefined) {
     const targets = values === undefined ? SQL_TRUE : sql`dr.target_ref in (${valueList(values)})`;
-    return sql`select dr.source_ref as ref from catalog_relations dr where ${relationTypeCondition('dr', relationType)} and ${targets}`;
+    return {
+      subquery: sql`select dr.source_ref as ref from catalog_relations dr where ${relationTypeCondition('dr', relationType)} and ${targets}`,
+      column: 'ref',
+    };
   }
 
   const matches = values === undefined ? SQL_TRUE : sql`ds.value in (${valueList(values)})`;
-  return sql`select ds.entity_ref as ref from catalog_search ds where ds.key = ${lower(key)} and ${matches}`;
+  return {
+    subquery: sql`select ds.entity_id as id from catalog_search ds where ds.key = ${lower(key)} and ${matches}`,
+    column: 'id',
+  };
+}
+
+/** A subquery with no rows, in the `id` column. */
+const NO_CANDIDATES = sql`select cast(null as integer) as id where 1 = 0`;
+
+/** Returns the columns of the entity that the candidate column of a subquery under `alias` names. */
+function candidateEntity(alias: string, column: CandidateColumn): EntityColumns {
+  const own = sql.ref(`${alias}.${column}`);
+  return column === 'id' ? entityById(own) : entityByRef(own);
+}
+
+/** Turns candidates into the ids of the entities they name; references of no entity drop out. */
+function candidateIds(candidates: Candidates): SqlCondition {
+  if (candidates.column === 'id') {
+    return candidates.subquery;
+  }
+  return sql`select cx.id as id from catalog_entities cx where cx.entity_ref in (${candidates.subquery})`;
 }
 
 /**
@@ -116,7 +156,7 @@ export async function analyzeFilter(
   aliases: AliasCounter,
 ): Promise<FilterAnalysis> {
   if (isSearchFilter(filter)) {
-    const subquery = leafSubquery(context, filter.key, filter.values);
+    const { subquery, column } = leafSubquery(context, filter.key, filter.values);
     const estimate =
       filter.values?.length === 0
         ? 0
@@ -127,7 +167,7 @@ export async function analyzeFilter(
       filter,
       estimate,
       capped,
-      candidates: { subquery, countQuery: subquery, estimate, capped, direct },
+      candidates: { subquery, column, countQuery: subquery, estimate, capped, direct },
     };
   }
   if ('not' in filter) {
@@ -165,18 +205,19 @@ async function analyzeAllOf(
   }
 
   const alias = `c${aliases.next++}`;
+  const { column, estimate, capped, countQuery } = best.candidates;
   const check = compileEntityFilter(
     { allOf: rest.map((child) => child.filter) },
-    sql.ref(`${alias}.ref`),
+    candidateEntity(alias, column),
     compileOptions(context),
   );
-  const subquery = sql`select ${sql.ref(`${alias}.ref`)} as ref from (${best.candidates.subquery}) ${sql.raw(alias)} where ${check}`;
-  const { estimate, capped, countQuery } = best.candidates;
+  const own = sql.ref(`${alias}.${column}`);
+  const subquery = sql`select ${own} as ${sql.raw(column)} from (${best.candidates.subquery}) ${sql.raw(alias)} where ${check}`;
   return {
     filter,
     estimate,
     capped,
-    candidates: { subquery, countQuery, estimate, capped, direct: false },
+    candidates: { subquery, column, countQuery, estimate, capped, direct: false },
     children,
   };
 }
@@ -221,24 +262,35 @@ async function analyzeAnyOf(
   const estimate = Math.min(sum, cap);
   const capped = sum >= cap || children.some((child) => child.capped);
   if (children.length === 0) {
-    const subquery = sql`select null as ref where 1 = 0`;
+    const subquery = NO_CANDIDATES;
     return {
       filter,
       estimate: 0,
       capped: false,
-      candidates: { subquery, countQuery: subquery, estimate: 0, capped: false, direct: false },
+      candidates: {
+        subquery,
+        column: 'id',
+        countQuery: subquery,
+        estimate: 0,
+        capped: false,
+        direct: false,
+      },
     };
   }
   const parts = children.map((child) => child.candidates);
   if (!parts.every((part): part is Candidates => part !== undefined)) {
     return { filter, estimate, capped };
   }
+  // Branches that return different columns are joined as entity ids.
+  const column = parts.every((part) => part.column === 'ref') ? 'ref' : 'id';
   const subquery = sql.join(
-    parts.map((part) => part.subquery),
+    parts.map((part) => (column === 'ref' ? part.subquery : candidateIds(part))),
     sql` union all `,
   );
+  // Each branch counts as rows of one constant, so branches over ids and
+  // over references can be joined.
   const countQuery = sql.join(
-    parts.map((part) => part.countQuery),
+    parts.map((part) => sql`select 1 as one from (${part.countQuery}) cq`),
     sql` union all `,
   );
   const direct = parts.every((part) => part.direct);
@@ -246,6 +298,6 @@ async function analyzeAnyOf(
     filter,
     estimate,
     capped,
-    candidates: { subquery, countQuery, estimate, capped, direct },
+    candidates: { subquery, column, countQuery, estimate, capped, direct },
   };
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { CursorPosition } from './cursor.js';
-import type { SqlCondition } from './filter-sql.js';
+import { entityColumns, type SqlCondition } from './filter-sql.js';
 import { countAllEntities } from './plan-estimates.js';
 import type { OrderField } from './query-params.js';
 import {
@@ -13,6 +13,7 @@ import {
 /** A row of a by-query page: the entity and its sort value (null when it has none). */
 export interface PageRow {
   ref: string;
+  id: number;
   body: string;
   value: string | null;
 }
@@ -35,8 +36,9 @@ export interface PageRequest {
 /**
  * A page scans its rows in one or two segments, each one ordered index range.
  * With a sort field, the entities that have a value for it come first (in
- * value order, then reference order), then those without one (in reference
- * order), so missing values are last in both directions, as in Backstage.
+ * value order, then in the order of their ids), then those without one (in
+ * reference order), so missing values are last in both directions, as in
+ * Backstage. Backstage also orders equal values by its internal entity id.
  * An entity with several values for the field sorts by its smallest one.
  */
 type Segment = 'valued' | 'unvalued' | 'all';
@@ -243,25 +245,30 @@ async function windowEdge(
   const { after, direction } = scanDirection(scan.request);
   if (scan.segment === 'valued') {
     const start = from
-      ? sql`and (w.value, w.entity_ref) ${after} (${from.value}, ${from.ref})`
+      ? sql`and (w.value, w.entity_id) ${after} (${from.value}, ${from.id})`
       : sql``;
-    const result = await sql<{ value: string; ref: string }>`
-      select w.value as value, w.entity_ref as ref from catalog_search w
-      where w.key = ${scan.request.sort!.field} and w.value is not null ${start}
-      order by w.value ${direction}, w.entity_ref ${direction}
-      limit 1 offset ${size - 1}
+    // Only the edge row is joined to its entity, for the reference.
+    const result = await sql<CursorPosition>`
+      select p.value as value, p.id as id, e.entity_ref as ref
+      from (
+        select w.value as value, w.entity_id as id from catalog_search w
+        where w.key = ${scan.request.sort!.field} and w.value is not null ${start}
+        order by w.value ${direction}, w.entity_id ${direction}
+        limit 1 offset ${size - 1}
+      ) p join catalog_entities e on e.id = p.id
     `.execute(scan.context.db);
-    return result.rows[0];
+    const row = result.rows[0];
+    return row ? { value: row.value, ref: row.ref, id: Number(row.id) } : undefined;
   }
 
   const start = from ? sql`where w.entity_ref ${after} ${from.ref}` : sql``;
-  const result = await sql<{ ref: string }>`
-    select w.entity_ref as ref from catalog_entities w ${start}
+  const result = await sql<{ ref: string; id: number }>`
+    select w.entity_ref as ref, w.id as id from catalog_entities w ${start}
     order by w.entity_ref ${direction}
     limit 1 offset ${size - 1}
   `.execute(scan.context.db);
   const row = result.rows[0];
-  return row ? { value: null, ref: row.ref } : undefined;
+  return row ? { value: null, ref: row.ref, id: Number(row.id) } : undefined;
 }
 
 /**
@@ -273,19 +280,27 @@ async function windowEdge(
 function valuedSource(context: QueryContext, plan: SelectionPlan): SqlCondition {
   const join = sql.raw(context.dialect === 'sqlite' ? 'cross join' : 'join');
   return plan.driven
-    ? sql`catalog_entities e ${join} catalog_search o on o.entity_ref = e.entity_ref`
-    : sql`catalog_search o ${join} catalog_entities e on e.entity_ref = o.entity_ref`;
+    ? sql`catalog_entities e ${join} catalog_search o on o.entity_id = e.id`
+    : sql`catalog_search o ${join} catalog_entities e on e.id = o.entity_id`;
 }
 
 /**
- * Builds the filter of the valued segment. A walk checks it on the reference
- * in the sort field's index row, so both databases test a kind range inside
- * the index scan and join an entity only when its row matches.
+ * Builds the filter of the valued segment. A walk checks kinds on the sort
+ * field's index row, so both databases test them inside the index scan and
+ * join an entity only when its row matches. Relation conditions need the
+ * joined entity's reference.
  */
 function valuedWhere(plan: SelectionPlan): SqlCondition {
   return plan.driven
-    ? plan.where(sql.ref('e.entity_ref'))
-    : plan.where(sql.ref('o.entity_ref'), true);
+    ? plan.where(entityColumns('e'))
+    : plan.where(
+        {
+          id: sql.ref('o.entity_id'),
+          ref: sql.ref('e.entity_ref'),
+          kind: sql.ref('o.entity_kind'),
+        },
+        true,
+      );
 }
 
 /** Rows of a segment after `bound` and up to `edge` (inclusive), in scan order. */
@@ -304,47 +319,51 @@ async function fetchSegment(
   if (segment === 'valued') {
     const field = request.sort!.field;
     const start = bound
-      ? sql`and (o.value, o.entity_ref) ${after} (${bound.value}, ${bound.ref})`
+      ? sql`and (o.value, o.entity_id) ${after} (${bound.value}, ${bound.id})`
       : sql``;
     // The bound on o.value alone repeats the row comparison, because SQLite
     // stops a descending index scan only at a bound on a single column.
     const end = edge
-      ? sql`and (o.value, o.entity_ref) ${upTo} (${edge.value}, ${edge.ref}) and o.value ${upTo} ${edge.value}`
+      ? sql`and (o.value, o.entity_id) ${upTo} (${edge.value}, ${edge.id}) and o.value ${upTo} ${edge.value}`
       : sql``;
     const result = await sql<PageRow>`
-      select e.entity_ref as ref, e.body as body, o.value as value
+      select e.entity_ref as ref, e.id as id, e.body as body, o.value as value
       from ${valuedSource(context, plan)}
       where o.key = ${field} and o.value is not null
         and ${smallestValueOnly(field)}
         and ${valuedWhere(plan)}
         ${start} ${end}
-      order by o.value ${direction}, o.entity_ref ${direction}
+      order by o.value ${direction}, o.entity_id ${direction}
       limit ${limit} ${skip}
     `.execute(context.db);
-    return result.rows;
+    return result.rows.map((row) => ({ ...row, id: Number(row.id) }));
   }
 
   const start = bound ? sql`and e.entity_ref ${after} ${bound.ref}` : sql``;
   const end = edge ? sql`and e.entity_ref ${upTo} ${edge.ref}` : sql``;
-  const result = await sql<{ ref: string; body: string }>`
-    select e.entity_ref as ref, e.body as body
+  const result = await sql<{ ref: string; id: number; body: string }>`
+    select e.entity_ref as ref, e.id as id, e.body as body
     from catalog_entities e
-    where ${plan.where(sql.ref('e.entity_ref'))}
+    where ${plan.where(entityColumns('e'))}
       ${segment === 'unvalued' ? withoutValue(request.sort!.field) : sql``}
       ${start} ${end}
     order by e.entity_ref ${direction}
     limit ${limit} ${skip}
   `.execute(context.db);
-  return result.rows.map((row) => ({ ...row, value: null }));
+  return result.rows.map((row) => ({ ...row, id: Number(row.id), value: null }));
 }
 
-/** Keeps only the search row with the entity's smallest value for the field. */
+/**
+ * Keeps only the search row with the entity's smallest value for the field.
+ * It names the entity through `e`, so a walk runs it only once the joined
+ * entity has passed the cheaper checks.
+ */
 function smallestValueOnly(field: string): SqlCondition {
-  return sql`not exists (select 1 from catalog_search x where x.entity_ref = o.entity_ref and x.key = ${field} and x.value < o.value)`;
+  return sql`not exists (select 1 from catalog_search x where x.entity_id = e.id and x.key = ${field} and x.value < o.value)`;
 }
 
 function withoutValue(field: string): SqlCondition {
-  return sql`and not exists (select 1 from catalog_search x where x.entity_ref = e.entity_ref and x.key = ${field} and x.value is not null)`;
+  return sql`and not exists (select 1 from catalog_search x where x.entity_id = e.id and x.key = ${field} and x.value is not null)`;
 }
 
 /** Counts the rows of a whole segment; needed only when an offset skips past it. */
@@ -359,7 +378,7 @@ async function countSegment(scan: SegmentScan, plan: SelectionPlan): Promise<num
             and ${valuedWhere(plan)}`
       : sql<{ count: number | string }>`
           select count(*) as count from catalog_entities e
-          where ${plan.where(sql.ref('e.entity_ref'))}
+          where ${plan.where(entityColumns('e'))}
             ${segment === 'unvalued' ? withoutValue(field!) : sql``}`;
   const result = await query.execute(context.db);
   return Number(result.rows[0]?.count ?? 0);

@@ -57,7 +57,7 @@ test('cursor: round trip', () => {
   const cursor = {
     orderFields: [{ field: 'metadata.name', order: 'asc' as const }],
     filter: { allOf: [{ key: 'kind', values: ['component'] }] },
-    position: { value: 'orders', ref: 'component:default/orders' },
+    position: { value: 'orders', ref: 'component:default/orders', id: 12 },
     isPrevious: false,
     totalItems: 7,
   };

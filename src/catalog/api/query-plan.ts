@@ -5,6 +5,7 @@ import { MATCH_ALL, normalizeFilter } from './filter-normalize.js';
 import {
   type CompileOptions,
   compileEntityFilter,
+  type EntityColumns,
   escapeLikePattern,
   type SqlCondition,
 } from './filter-sql.js';
@@ -20,7 +21,7 @@ export interface QueryContext {
   dialect: DialectName;
   /**
    * True when the database orders text byte by byte (SQLite, PostgreSQL with
-   * the C collation), so a kind's reference range can use the primary key.
+   * the C collation), so a kind's reference range can use the reference index.
    */
   bytewiseText: boolean;
 }
@@ -68,14 +69,14 @@ export type QueryGoal = { rows: number } | 'count' | 'all';
  */
 export interface SelectionPlan {
   driven: boolean;
-  /** Driven by kind ranges of the primary key, which are already in reference order. */
+  /** Driven by kind ranges of the reference index, which are already in reference order. */
   direct: boolean;
   /**
-   * The WHERE condition on the column holding the entity reference. With
+   * The WHERE condition on the entity that `entity` names. With
    * `rangeWithoutIndex`, SQLite may not read a kind condition's reference
    * range as the access path, because the query walks another index.
    */
-  where(entityRef: SqlCondition, rangeWithoutIndex?: boolean): SqlCondition;
+  where(entity: EntityColumns, rangeWithoutIndex?: boolean): SqlCondition;
   /**
    * The driven plan for the same selection, when this plan walks in result
    * order but the filter offers candidates: the fallback for a walk that
@@ -135,9 +136,9 @@ function compileOptions(context: QueryContext, rangeWithoutIndex: boolean): Comp
   };
 }
 
-function fullTextCondition(entityRef: SqlCondition, fullText: FullTextFilter): SqlCondition {
+function fullTextCondition(entity: EntityColumns, fullText: FullTextFilter): SqlCondition {
   const pattern = `%${escapeLikePattern(fullText.term)}%`;
-  return sql`exists (select 1 from catalog_search ft where ft.entity_ref = ${entityRef} and ft.key in (${sql.join(fullText.fields)}) and ft.value like ${pattern} escape '\\')`;
+  return sql`exists (select 1 from catalog_search ft where ft.entity_id = ${entity.id} and ft.key in (${sql.join(fullText.fields)}) and ft.value like ${pattern} escape '\\')`;
 }
 
 /**
@@ -160,20 +161,21 @@ function buildPlan(
     direct: driver?.candidates.direct ?? false,
     ...(candidates ? { candidates } : {}),
     checksKindsOnly: fullText === undefined && testsKindsOnly(checked),
-    where(entityRef, rangeWithoutIndex = false) {
+    where(entity, rangeWithoutIndex = false) {
       const parts: SqlCondition[] = [];
       if (collected) {
-        parts.push(sql`${entityRef} in (${driver.candidates.subquery})`);
+        const { column, subquery } = driver.candidates;
+        parts.push(sql`${entity[column]} in (${subquery})`);
       }
       parts.push(
         compileEntityFilter(
           checked,
-          entityRef,
+          entity,
           compileOptions(context, collected || rangeWithoutIndex),
         ),
       );
       if (fullText && fullText.fields.length > 0) {
-        parts.push(fullTextCondition(entityRef, fullText));
+        parts.push(fullTextCondition(entity, fullText));
       }
       return sql.join(parts, sql` and `);
     },
@@ -264,8 +266,8 @@ export async function planSelection(
 export function checkSelection(
   context: QueryContext,
   selection: EntitySelection,
-  entityRef: SqlCondition,
+  entity: EntityColumns,
 ): SqlCondition {
   const filter = selection.filter ? normalizeFilter(selection.filter) : MATCH_ALL;
-  return compileEntityFilter(filter, entityRef, compileOptions(context, true));
+  return compileEntityFilter(filter, entity, compileOptions(context, true));
 }

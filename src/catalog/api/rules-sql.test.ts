@@ -31,7 +31,7 @@ import { buildSearchEntries } from './search-entries.js';
  */
 
 function positionOf(row: PageRow): CursorPosition {
-  return { value: row.value, ref: row.ref };
+  return { value: row.value, ref: row.ref, id: row.id };
 }
 
 /** Mulberry32: a small seeded generator, so every run generates the same cases. */
@@ -209,9 +209,14 @@ const SORT_FIELDS = ['metadata.name', 'metadata.title', 'spec.lifecycle', 'metad
  * field, entities without one last, ties and the rest by reference, all in
  * the sort direction.
  */
+/**
+ * Sorts references as a by-query listing does: by the sort value, equal
+ * values by entity id, and entities without a value last, by reference.
+ */
 function sortBy(
   refs: readonly string[],
   sortValue: (ref: string) => string | null,
+  idOf: (ref: string) => number,
   sort: { field: string; order: 'asc' | 'desc' } | undefined,
 ): string[] {
   const compare = (a: string, b: string) => {
@@ -227,7 +232,7 @@ function sortBy(
       if (valueA !== valueB) return valueA === null ? 1 : -1;
       return direction * compare(a, b);
     }
-    return direction * (compare(valueA, valueB) || compare(a, b));
+    return direction * (compare(valueA, valueB) || idOf(a) - idOf(b));
   });
 }
 
@@ -240,7 +245,7 @@ describeEachDialect('catalog rules apply and SQL agree', (context) => {
   registry.registerRules(...catalogPermissionRules);
   let folder: string;
   let query: QueryContext;
-  let stored: Array<{ ref: string; entity: Entity }>;
+  let stored: Array<{ ref: string; id: number; entity: Entity }>;
 
   before(async () => {
     const random = createRandom(20_240_611);
@@ -261,15 +266,16 @@ describeEachDialect('catalog rules apply and SQL agree', (context) => {
 
     const rows = await handle.db
       .selectFrom('catalog_entities')
-      .select(['entity_ref', 'body'])
+      .select(['id', 'entity_ref', 'body'])
       .orderBy('entity_ref')
       .execute();
     const relations = await loadRelations(
       query,
       rows.map((row: { entity_ref: string }) => row.entity_ref),
     );
-    stored = rows.map((row: { entity_ref: string; body: string }) => ({
+    stored = rows.map((row: { id: number; entity_ref: string; body: string }) => ({
       ref: row.entity_ref,
+      id: Number(row.id),
       entity: { ...JSON.parse(row.body), relations: relations.get(row.entity_ref) ?? [] },
     }));
   });
@@ -285,15 +291,16 @@ describeEachDialect('catalog rules apply and SQL agree', (context) => {
     refs: readonly string[],
     sort: { field: string; order: 'asc' | 'desc' } | undefined,
   ): string[] {
-    const entities = new Map(stored.map((item) => [item.ref, item.entity]));
+    const entities = new Map(stored.map((item) => [item.ref, item]));
     return sortBy(
       refs,
       (ref) => {
-        const values = buildSearchEntries(entities.get(ref)!)
+        const values = buildSearchEntries(entities.get(ref)!.entity)
           .filter((entry) => entry.key === sort?.field && entry.value !== null)
           .map((entry) => entry.value!);
         return values.sort()[0] ?? null;
       },
+      (ref) => entities.get(ref)!.id,
       sort,
     );
   }

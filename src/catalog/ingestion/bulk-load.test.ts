@@ -121,9 +121,14 @@ async function catalogContent(db: AnyKysely): Promise<Record<string, string[]>> 
     locations: await rows(
       sql`select id, type, target, parent_id, parent_entity_ref, position from catalog_locations`,
     ),
-    relations: await rows(sql`select * from catalog_relations`),
+    relations: await rows(
+      sql`select e.entity_ref, r.source_ref, r.type, r.target_ref
+        from catalog_relations r join catalog_entities e on e.id = r.originating_id`,
+    ),
     search: await rows(
-      sql`select entity_ref, key, value from catalog_search where key <> 'metadata.uid'`,
+      sql`select e.entity_ref, s.key, s.ordinal, s.value
+        from catalog_search s join catalog_entities e on e.id = s.entity_id
+        where s.key <> 'metadata.uid'`,
     ),
     errors: await rows(
       sql`select location_id, severity, code, file, doc_index, line, entity_ref, field, message from catalog_errors`,
@@ -188,12 +193,14 @@ describeEachDialect('catalog bulk load', (context: DialectContext) => {
     // A trigger makes the search insert of one entity fail in the middle of the load.
     if (context.dialect === 'sqlite') {
       await sql`create trigger fail_boom before insert on catalog_search
-        when new.entity_ref = 'component:default/boom'
+        when (select entity_ref from catalog_entities where id = new.entity_id) = 'component:default/boom'
         begin select raise(abort, 'injected failure'); end`.execute(db());
     } else {
       await sql`create function fail_boom() returns trigger language plpgsql as $$
         begin
-          if new.entity_ref = 'component:default/boom' then raise exception 'injected failure'; end if;
+          if (select entity_ref from catalog_entities where id = new.entity_id) = 'component:default/boom' then
+            raise exception 'injected failure';
+          end if;
           return new;
         end $$`.execute(db());
       await sql`create trigger fail_boom before insert on catalog_search

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { PlannedEntity } from './location-plan.js';
+import { kindOfRef, type PlannedEntity } from './location-plan.js';
 import {
   type DroppedSchema,
   dropForBulkLoad,
@@ -15,6 +15,31 @@ export interface BulkWriter {
   /** Ends a refresh's entity inserts, building any index the writer left out meanwhile. */
   endEntityInserts(): Promise<void>;
   insertErrors(rows: readonly ErrorRowInput[]): Promise<void>;
+}
+
+/**
+ * Returns the id of each entity: the id it was stored under before, or for a
+ * new entity the next value of the identity sequence of catalog_entities.id.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the ingestion writes raw SQL over its own tables only.
+async function postgresEntityIds(executor: Kysely<any>, entities: readonly PlannedEntity[]) {
+  const count = entities.filter((entity) => entity.storedId === undefined).length;
+  const fresh =
+    count === 0
+      ? []
+      : (
+          await sql<{ id: number }>`
+            select nextval(pg_get_serial_sequence('catalog_entities', 'id'))::integer as id
+            from generate_series(1, ${count})`.execute(executor)
+        ).rows.map((row) => row.id);
+  let next = 0;
+  return entities.map((entity) => {
+    if (entity.storedId !== undefined) {
+      return entity.storedId;
+    }
+    next += 1;
+    return fresh[next - 1] as number;
+  });
 }
 
 /** Entities per statement on PostgreSQL; their relation and search rows go in statements of their own. */
@@ -42,12 +67,15 @@ export function createPostgresBulkWriter(executor: Kysely<any>): BulkWriter {
         dropped = (await isCatalogEmpty(executor)) ? await dropForBulkLoad(executor) : undefined;
       }
 
-      for (const chunk of chunks(entities, POSTGRES_ENTITY_CHUNK)) {
+      const ids = await postgresEntityIds(executor, entities);
+      for (let start = 0; start < entities.length; start += POSTGRES_ENTITY_CHUNK) {
+        const chunk = entities.slice(start, start + POSTGRES_ENTITY_CHUNK);
         const rows = chunk.map((entity) => entity.row);
         await sql`
           insert into catalog_entities
-            (entity_ref, uid, kind, namespace, name, location_id, file, doc_index, body, etag, created_at, updated_at)
+            (id, entity_ref, uid, kind, namespace, name, location_id, file, doc_index, body, etag, created_at, updated_at)
           select * from unnest(
+            ${ids.slice(start, start + chunk.length)}::int[],
             ${rows.map((row) => row.entity_ref)}::text[],
             ${rows.map((row) => row.uid)}::text[],
             ${rows.map((row) => row.kind)}::text[],
@@ -63,11 +91,11 @@ export function createPostgresBulkWriter(executor: Kysely<any>): BulkWriter {
           )`.execute(executor);
       }
 
-      const relations: string[][] = [];
-      for (const { row, relations: triples } of entities) {
+      const relations: Array<[number, string, string, string]> = [];
+      for (const [entityIndex, { relations: triples }] of entities.entries()) {
         for (let index = 0; index < triples.length; index += 3) {
           relations.push([
-            row.entity_ref,
+            ids[entityIndex] as number,
             triples[index] as string,
             triples[index + 1] as string,
             triples[index + 2] as string,
@@ -76,28 +104,37 @@ export function createPostgresBulkWriter(executor: Kysely<any>): BulkWriter {
       }
       for (const chunk of chunks(relations, POSTGRES_ROW_CHUNK)) {
         await sql`
-          insert into catalog_relations (originating_ref, source_ref, type, target_ref)
+          insert into catalog_relations (originating_id, source_ref, type, target_ref)
           select * from unnest(
-            ${chunk.map((row) => row[0])}::text[],
+            ${chunk.map((row) => row[0])}::int[],
             ${chunk.map((row) => row[1])}::text[],
             ${chunk.map((row) => row[2])}::text[],
             ${chunk.map((row) => row[3])}::text[]
           )`.execute(executor);
       }
 
-      const search: Array<[string, string, string | null]> = [];
-      for (const { row, search: pairs } of entities) {
+      const search: Array<[number, string, string, number, string | null]> = [];
+      for (const [entityIndex, { row, search: pairs }] of entities.entries()) {
+        const kind = kindOfRef(row.entity_ref);
         for (let index = 0; index < pairs.length; index += 2) {
-          search.push([row.entity_ref, pairs[index] as string, pairs[index + 1] ?? null]);
+          search.push([
+            ids[entityIndex] as number,
+            kind,
+            pairs[index] as string,
+            index / 2,
+            pairs[index + 1] ?? null,
+          ]);
         }
       }
       for (const chunk of chunks(search, POSTGRES_ROW_CHUNK)) {
         await sql`
-          insert into catalog_search (entity_ref, key, value)
+          insert into catalog_search (entity_id, entity_kind, key, ordinal, value)
           select * from unnest(
-            ${chunk.map((row) => row[0])}::text[],
+            ${chunk.map((row) => row[0])}::int[],
             ${chunk.map((row) => row[1])}::text[],
-            ${chunk.map((row) => row[2])}::text[]
+            ${chunk.map((row) => row[2])}::text[],
+            ${chunk.map((row) => row[3])}::int[],
+            ${chunk.map((row) => row[4])}::text[]
           )`.execute(executor);
       }
     },

@@ -378,13 +378,14 @@ describeEachDialect('catalog corpus ingestion', (context) => {
     for (const relation of Object.keys(EXTRA_INCOMING_RELATIONS)) {
       const [source, type, target] = relation.split(' ') as [string, string, string];
       const row = await db()
-        .selectFrom('catalog_relations')
-        .select('originating_ref')
-        .where('source_ref', '=', source)
-        .where('type', '=', type)
-        .where('target_ref', '=', target)
+        .selectFrom('catalog_relations as r')
+        .innerJoin('catalog_entities as e', 'e.id', 'r.originating_id')
+        .select('e.entity_ref')
+        .where('r.source_ref', '=', source)
+        .where('r.type', '=', type)
+        .where('r.target_ref', '=', target)
         .executeTakeFirst();
-      assert.equal(row?.originating_ref, target);
+      assert.equal(row?.entity_ref, target);
     }
   });
 });

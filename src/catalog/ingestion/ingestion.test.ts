@@ -100,9 +100,10 @@ describeEachDialect('catalog ingestion', (context: DialectContext) => {
   const relationsFrom = async (originating: string) =>
     (
       await db()
-        .selectFrom('catalog_relations')
-        .select(['source_ref', 'type', 'target_ref'])
-        .where('originating_ref', '=', originating)
+        .selectFrom('catalog_relations as r')
+        .innerJoin('catalog_entities as e', 'e.id', 'r.originating_id')
+        .select(['r.source_ref', 'r.type', 'r.target_ref'])
+        .where('e.entity_ref', '=', originating)
         .execute()
     )
       .map((row) => `${row.source_ref} ${row.type} ${row.target_ref}`)
@@ -189,9 +190,10 @@ spec: { type: service, lifecycle: production, owner: Team-X, consumesApis: [Paym
     await (await start(config([path.join(folder, 'a.yaml')]))).refreshAll();
 
     const rows = await db()
-      .selectFrom('catalog_search')
-      .select(['key', 'value'])
-      .where('entity_ref', '=', 'component:default/svc-a')
+      .selectFrom('catalog_search as s')
+      .innerJoin('catalog_entities as e', 'e.id', 's.entity_id')
+      .select(['s.key', 's.value'])
+      .where('e.entity_ref', '=', 'component:default/svc-a')
       .execute();
     const values = (key: string) =>
       rows

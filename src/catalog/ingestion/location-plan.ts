@@ -17,6 +17,7 @@ export interface LocationRecord {
 
 /** An entity row the location already stores, keyed by entity reference. */
 export interface ExistingEntity {
+  id: number;
   uid: string;
   etag: string;
   file: string;
@@ -38,6 +39,14 @@ export interface LoadedFile {
   lines: FileLines;
 }
 
+/** Returns the lowercase kind that starts an entity reference, as stored in `catalog_search.entity_kind`. */
+export function kindOfRef(ref: string): string {
+  return ref.slice(0, ref.indexOf(':'));
+}
+
+/** An entity row as the ingestion writes it; the writer sets the id. */
+export type EntityRowInput = Omit<CatalogEntityRow, 'id'>;
+
 /** An entity this refresh stores, with the rows to write when it changed. */
 export interface PlannedEntity {
   entity: PreparedEntity;
@@ -45,7 +54,9 @@ export interface PlannedEntity {
   lines: FileLines;
   /** False when the stored row already has this content, file and document index. */
   changed: boolean;
-  row: CatalogEntityRow;
+  /** Id of the row stored before, which a changed entity keeps, or undefined for a new entity. */
+  storedId: number | undefined;
+  row: EntityRowInput;
   /** Relation rows as flat triples `[source, type, target, ...]`; empty when unchanged. */
   relations: readonly string[];
   /** Search rows as flat pairs `[key, value, ...]`, the uid's included; empty when unchanged. */
@@ -185,7 +196,7 @@ export class EntityPlanner {
       previous.docIndex !== entity.docIndex;
     const uid = previous?.uid ?? randomUUID();
 
-    const row: CatalogEntityRow = {
+    const row: EntityRowInput = {
       entity_ref: entity.ref,
       uid,
       kind: entity.kind,
@@ -199,14 +210,16 @@ export class EntityPlanner {
       created_at: previous?.createdAt ?? this.#now,
       updated_at: this.#now,
     };
+    const storedId = previous?.id;
     if (!changed) {
-      return { entity, file, lines, changed, row, relations: [], search: [] };
+      return { entity, file, lines, changed, storedId, row, relations: [], search: [] };
     }
     return {
       entity,
       file,
       lines,
       changed,
+      storedId,
       row,
       relations: entity.relations,
       search: withUidSearchRow({ rows: entity.search, uidKeyValues: entity.uidKeyValues }, uid),

@@ -179,6 +179,7 @@ function createTransaction(
   return {
     async existingEntities(locationId) {
       const result = await sql<{
+        id: number;
         entity_ref: string;
         uid: string;
         etag: string;
@@ -186,12 +187,13 @@ function createTransaction(
         doc_index: number;
         kind: string;
         created_at: string;
-      }>`select entity_ref, uid, etag, file, doc_index, kind, created_at from catalog_entities where location_id = ${locationId}`.execute(
+      }>`select id, entity_ref, uid, etag, file, doc_index, kind, created_at from catalog_entities where location_id = ${locationId}`.execute(
         executor,
       );
       const existing = new Map<string, ExistingEntity>();
       for (const row of result.rows) {
         existing.set(row.entity_ref, {
+          id: Number(row.id),
           uid: row.uid,
           etag: row.etag,
           file: row.file,
@@ -334,8 +336,8 @@ function createTransaction(
           body: string;
         }>`
           select distinct e.entity_ref, e.location_id, e.file, e.doc_index, e.body
-          from catalog_relations r join catalog_entities e on e.entity_ref = r.originating_ref
-          where r.source_ref in ${chunk} and r.originating_ref <> r.source_ref and e.location_id not in ${list(excludedLocationIds)}`,
+          from catalog_relations r join catalog_entities e on e.id = r.originating_id
+          where r.source_ref in ${chunk} and e.entity_ref <> r.source_ref and e.location_id not in ${list(excludedLocationIds)}`,
       );
       const unique = new Map<string, StoredEntityInfo>();
       for (const row of rows) {
@@ -353,11 +355,12 @@ function createTransaction(
     async outgoingRelations(refs) {
       const rows = await perChunk(
         refs,
-        (chunk) => sql<{ originating_ref: string; target_ref: string }>`
-          select originating_ref, target_ref from catalog_relations
-          where originating_ref in ${chunk} and source_ref = originating_ref`,
+        (chunk) => sql<{ entity_ref: string; target_ref: string }>`
+          select e.entity_ref, r.target_ref
+          from catalog_entities e join catalog_relations r on r.originating_id = e.id
+          where e.entity_ref in ${chunk} and r.source_ref = e.entity_ref`,
       );
-      return rows.map((row): [string, string] => [row.originating_ref, row.target_ref]);
+      return rows.map((row): [string, string] => [row.entity_ref, row.target_ref]);
     },
 
     async replaceLocationDanglingWarnings(locationIds, keptRefs, rows) {

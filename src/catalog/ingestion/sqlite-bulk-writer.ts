@@ -1,5 +1,6 @@
 import type SqliteDatabase from 'better-sqlite3';
 import type { BulkWriter } from './bulk-writers.js';
+import { kindOfRef, type PlannedEntity } from './location-plan.js';
 import { createIndexes, dropEntityIndexes, isCatalogEmpty } from './sqlite-bulk-load.js';
 
 /**
@@ -10,6 +11,7 @@ import { createIndexes, dropEntityIndexes, isCatalogEmpty } from './sqlite-bulk-
 const ROWS_PER_STATEMENT = 100;
 
 const ENTITY_COLUMNS = [
+  'id',
   'entity_ref',
   'uid',
   'kind',
@@ -23,8 +25,8 @@ const ENTITY_COLUMNS = [
   'created_at',
   'updated_at',
 ];
-const RELATION_COLUMNS = ['originating_ref', 'source_ref', 'type', 'target_ref'];
-const SEARCH_COLUMNS = ['entity_ref', 'key', 'value'];
+const RELATION_COLUMNS = ['originating_id', 'source_ref', 'type', 'target_ref'];
+const SEARCH_COLUMNS = ['entity_id', 'entity_kind', 'key', 'ordinal', 'value'];
 const ERROR_COLUMNS = [
   'location_id',
   'severity',
@@ -57,8 +59,10 @@ export function createSqliteBulkWriter(sqlite: SqliteDatabase.Database): BulkWri
         droppedIndexes = dropEntityIndexes(sqlite);
       }
 
+      const ids = entityIds(sqlite, entities);
       const entityRows = new MultiRowInsert(sqlite, 'catalog_entities', ENTITY_COLUMNS);
-      for (const { row } of entities) {
+      for (const [index, { row }] of entities.entries()) {
+        entityRows.add(ids[index]);
         entityRows.add(row.entity_ref);
         entityRows.add(row.uid);
         entityRows.add(row.kind);
@@ -74,11 +78,12 @@ export function createSqliteBulkWriter(sqlite: SqliteDatabase.Database): BulkWri
       }
       entityRows.flush();
 
-      // Relation and search rows follow their entities, whose keys they reference.
+      // Relation and search rows follow their entities, whose ids they reference.
       const relationRows = new MultiRowInsert(sqlite, 'catalog_relations', RELATION_COLUMNS);
-      for (const { row, relations } of entities) {
+      for (const [entityIndex, { relations }] of entities.entries()) {
+        const id = ids[entityIndex];
         for (let index = 0; index < relations.length; index += 3) {
-          relationRows.add(row.entity_ref);
+          relationRows.add(id);
           relationRows.add(relations[index]);
           relationRows.add(relations[index + 1]);
           relationRows.add(relations[index + 2]);
@@ -87,10 +92,14 @@ export function createSqliteBulkWriter(sqlite: SqliteDatabase.Database): BulkWri
       relationRows.flush();
 
       const searchRows = new MultiRowInsert(sqlite, 'catalog_search', SEARCH_COLUMNS);
-      for (const { row, search } of entities) {
+      for (const [entityIndex, { row, search }] of entities.entries()) {
+        const id = ids[entityIndex];
+        const kind = kindOfRef(row.entity_ref);
         for (let index = 0; index < search.length; index += 2) {
-          searchRows.add(row.entity_ref);
+          searchRows.add(id);
+          searchRows.add(kind);
           searchRows.add(search[index]);
+          searchRows.add(index / 2);
           searchRows.add(search[index + 1]);
         }
       }
@@ -119,6 +128,29 @@ export function createSqliteBulkWriter(sqlite: SqliteDatabase.Database): BulkWri
       errorRows.flush();
     },
   };
+}
+
+/**
+ * Returns the id of each entity: the id it was stored under before, or for a
+ * new entity the next one above every id in use. A changed entity's old row
+ * is deleted just before, so its id counts as in use through `storedId`.
+ */
+function entityIds(sqlite: SqliteDatabase.Database, entities: readonly PlannedEntity[]): number[] {
+  const highest = sqlite.prepare('select coalesce(max(id), 0) from catalog_entities').pluck().get();
+  let next = Number(highest);
+  for (const entity of entities) {
+    next = Math.max(next, entity.storedId ?? 0);
+  }
+  const ids: number[] = [];
+  for (const entity of entities) {
+    if (entity.storedId === undefined) {
+      next += 1;
+      ids.push(next);
+    } else {
+      ids.push(entity.storedId);
+    }
+  }
+  return ids;
 }
 
 const statementsByDatabase = new WeakMap<
