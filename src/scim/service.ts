@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { ProvidedEntities, ProvidedEntity, ProvidedEntityProblem } from '../catalog/index.js';
 import type { DatabaseHandle } from '../database/index.js';
@@ -99,6 +99,9 @@ export interface ScimPage<T> {
   resources: T[];
 }
 
+/** Key of the PostgreSQL advisory lock that serializes SCIM changes across replicas. */
+const SCIM_CHANGE_LOCK_KEY = 7_410_221_004;
+
 /** The list parameters of RFC 7644, section 3.4.2: filter, startIndex (from 1) and count. */
 export interface ScimListQuery {
   filter?: string | undefined;
@@ -110,8 +113,8 @@ export interface ScimListQuery {
  * SCIM provisioning of users and groups. Each change is committed to the
  * SCIM tables (with its audit record), then written to the catalog as User
  * and Group entities under the `scim` location, then applied to the open
- * sessions of the users whose principal changed. Changes run one at a time
- * in this process.
+ * sessions of the users whose principal changed. Changes run one at a time,
+ * across replicas too when they share a PostgreSQL database.
  */
 export class ScimService {
   readonly #db: ScimDb;
@@ -702,9 +705,32 @@ export class ScimService {
   }
 
   #serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task, task);
+    const locked = () => this.#withReplicaLock(task);
+    const run = this.#queue.then(locked, locked);
     this.#queue = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * Runs a change while holding a PostgreSQL advisory lock, so replicas on one
+   * database apply SCIM changes one at a time too. A change reads the current
+   * members before it writes, so an interleaved change on another replica
+   * would otherwise lose an update. SQLite serves one process, which the
+   * queue already serializes.
+   */
+  async #withReplicaLock<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#options.database.dialect !== 'postgres') {
+      return await task();
+    }
+    // A session lock held on one pooled connection, while the change itself uses others.
+    return await this.#db.connection().execute(async (connection) => {
+      await sql`select pg_advisory_lock(${SCIM_CHANGE_LOCK_KEY})`.execute(connection);
+      try {
+        return await task();
+      } finally {
+        await sql`select pg_advisory_unlock(${SCIM_CHANGE_LOCK_KEY})`.execute(connection);
+      }
+    });
   }
 }
 

@@ -28,6 +28,11 @@ export interface StartTestPortalOptions {
   /** Values merged over the files; database, host, port and base URL are set by this helper. */
   overrides?: Record<string, unknown>;
   logger?: Logger;
+  /**
+   * An existing database to share, as a second replica would; the portal then
+   * leaves it in place when it closes. A fresh database of `dialect` when unset.
+   */
+  database?: TestDatabase;
 }
 
 /** Finds a free TCP port on loopback. */
@@ -48,7 +53,8 @@ export async function freePort(): Promise<number> {
  * dialect, listening, with the catalog refreshed once and no background refresh.
  */
 export async function startTestPortal(options: StartTestPortalOptions = {}): Promise<TestPortal> {
-  const database: TestDatabase = await createTestDatabase(options.dialect ?? 'sqlite');
+  const shared = options.database;
+  const database: TestDatabase = shared ?? (await createTestDatabase(options.dialect ?? 'sqlite'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const overrides = mergeConfig(
@@ -68,7 +74,9 @@ export async function startTestPortal(options: StartTestPortalOptions = {}): Pro
     portal = await createPortal({ config, logger, backgroundRefresh: false });
     await portal.listen();
   } catch (error) {
-    await database.cleanup();
+    if (!shared) {
+      await database.cleanup();
+    }
     throw error;
   }
 
@@ -78,7 +86,9 @@ export async function startTestPortal(options: StartTestPortalOptions = {}): Pro
     url,
     close: async () => {
       await portal.close();
-      await database.cleanup();
+      if (!shared) {
+        await database.cleanup();
+      }
     },
   };
 }

@@ -1,5 +1,6 @@
 import { mergeConfig } from '../../src/config/index.js';
 import type { DialectName } from '../../src/database/index.js';
+import type { TestDatabase } from './databases.js';
 import { startTestPortal, type TestPortal } from './portal.js';
 
 /** A SCIM response as the tests read it. */
@@ -71,15 +72,17 @@ export interface ScimTestPortal {
 
 /**
  * Starts the example portal with SCIM enabled on a fresh database of the
- * dialect, and creates a provisioning token named `okta`.
+ * dialect, or on `database` when given, and creates a provisioning token named `okta`.
  */
 export async function startScimPortal(
   dialect: DialectName,
   overrides: Record<string, unknown> = {},
+  database?: TestDatabase,
 ): Promise<ScimTestPortal> {
   const portal = await startTestPortal({
     dialect,
     overrides: mergeConfig({ scim: { enabled: true } }, overrides),
+    ...(database ? { database } : {}),
   });
   const scim = portal.portal.scim;
   if (!scim) {
