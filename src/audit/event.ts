@@ -6,23 +6,23 @@ export type AuditOutcome = 'succeeded' | 'failed' | 'denied';
 
 export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['succeeded', 'failed', 'denied'];
 
-/** Where a request came from, as requestContext reads it from Fastify. */
+/** The origin of a request, as requestContext reads it from Fastify. */
 export interface AuditRequestContext {
   ip?: string | undefined;
   userAgent?: string | undefined;
   requestId?: string | undefined;
 }
 
-/** What a capability records. Secrets anywhere in it are redacted before it is stored. */
+/** An event that a capability records. Secrets anywhere in it are redacted before it is stored. */
 export interface AuditEvent {
-  /** Who acted: `user:default/alice`, `service:ci`; undefined for an anonymous caller. */
+  /** The actor, such as `user:default/alice` or `service:ci`, or undefined for an anonymous caller. */
   actor?: string | undefined;
   /** Stable dotted name of the action, such as `auth.sign-in` or `permission.denied`. */
   action: string;
-  /** What the action was about: an entity reference or another reference. */
+  /** The subject of the action: an entity reference or another reference. */
   target?: string | undefined;
   outcome: AuditOutcome;
-  /** Why it failed or was denied, or any short explanation. */
+  /** The reason for a failure or denial, or another short explanation. */
   reason?: string | undefined;
   request?: AuditRequestContext | undefined;
   /** More facts as JSON; credentials at any depth are replaced with [redacted]. */
