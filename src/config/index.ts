@@ -20,8 +20,8 @@ export {
   DEFAULT_CATALOG_FILE_MAX_BYTES,
   type DevelopmentUserConfig,
   type ScimConfig,
-  type WorkflowsConfig,
   type ShellNodeConfig,
+  type WorkflowsConfig,
 } from './schema.js';
 export {
   lineOfPath,

@@ -573,18 +573,167 @@ const auditSchema = z
   .strict();
 
 /** The deployment executor: a signed webhook or a GitHub Actions workflow dispatch. */
-const deploymentExecutorSchema = z.object({}).strict();
+const deploymentExecutorSchema = z
+  .object({
+    /** POSTs each approved deployment as JSON, signed with HMAC-SHA256 (docs/workflows-executors.md). */
+    webhook: z
+      .object({
+        url: httpUrl,
+        /** The shared HMAC key, usually `${DEPLOY_WEBHOOK_SECRET}`; at least 32 characters. */
+        secret: z
+          .string()
+          .min(32, 'must be at least 32 characters: generate one with `openssl rand -hex 32`'),
+        /** Seconds to wait for the receiver's response before the attempt counts as timed out. */
+        timeoutSeconds: z.number().positive().max(300).default(10),
+      })
+      .strict()
+      .optional(),
+    /** Starts a GitHub Actions workflow with a workflow_dispatch event. */
+    githubActions: z
+      .object({
+        /** The REST API root; GitHub Enterprise Server uses https://HOST/api/v3. */
+        apiUrl: httpUrl.default('https://api.github.com'),
+        /** A token with the Actions write permission on the repositories, usually `${GITHUB_TOKEN}`. */
+        token: nonEmpty,
+        /** The default `owner/repo` for entities without the backstage-luigi.io/github-workflow annotation. */
+        repository: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be owner/repo, such as acme/orders')
+          .optional(),
+        /** The default workflow file name or id, such as deploy.yml. */
+        workflow: nonEmpty.optional(),
+        /** The branch or tag whose workflow file runs when the request names no gitRef. */
+        ref: nonEmpty.default('main'),
+        /** Seconds to wait for GitHub's response before the attempt counts as timed out. */
+        timeoutSeconds: z.number().positive().max(300).default(10),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  // NOTE: only "neither" is checked here, because a message about the whole
+  // object quotes its value and would show the secret or token. The executor
+  // factory rejects "both" and a repository without a workflow.
+  .refine(
+    (deployment) => deployment.webhook !== undefined || deployment.githubActions !== undefined,
+    'set exactly one of webhook or githubActions',
+  );
 
-/** The aws-credentials executor: STS AssumeRole settings. */
-const awsCredentialsExecutorSchema = z.object({}).strict();
+/** Maximum length of a session policy that STS accepts, as compact JSON text. */
+const MAX_SESSION_POLICY_LENGTH = 2048;
+
+/** An IAM role that the aws-credentials executor may assume. */
+const awsRoleSchema = z
+  .object({
+    arn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+        'must be an IAM role ARN such as arn:aws:iam::123456789012:role/deployer',
+      ),
+    /**
+     * An IAM policy that narrows the session below the role's own
+     * permissions, as a YAML map or JSON text. STS accepts at most 2,048
+     * characters of compact JSON.
+     */
+    sessionPolicy: z
+      .union([z.string(), z.record(z.string(), z.unknown())])
+      .transform((policy, context) => {
+        let parsed: unknown = policy;
+        if (typeof policy === 'string') {
+          try {
+            parsed = JSON.parse(policy);
+          } catch {
+            context.addIssue({ code: 'custom', message: 'must be JSON text of an IAM policy' });
+            return z.NEVER;
+          }
+        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+          context.addIssue({ code: 'custom', message: 'must be an IAM policy object' });
+          return z.NEVER;
+        }
+        const text = JSON.stringify(parsed);
+        if (text.length > MAX_SESSION_POLICY_LENGTH) {
+          context.addIssue({
+            code: 'custom',
+            message: `is ${text.length} characters as compact JSON; STS accepts at most ${MAX_SESSION_POLICY_LENGTH}`,
+          });
+          return z.NEVER;
+        }
+        return text;
+      })
+      .optional(),
+    /** The role's MaxSessionDuration in IAM, 900 to 43,200 seconds; AssumeRole fails above it. */
+    maxDurationSeconds: z.number().int().min(900).max(43_200).optional(),
+  })
+  .strict();
+
+/**
+ * The aws-credentials executor: STS AssumeRole settings. The portal signs
+ * its calls with the AWS SDK's default credential chain (environment,
+ * shared config file, container or instance role).
+ */
+export const awsCredentialsExecutorSchema = z
+  .object({
+    /** The AWS Region whose STS endpoint issues the credentials, such as eu-central-1. */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS Region such as eu-central-1'),
+    /** Another STS endpoint, such as an interface VPC endpoint; unset uses the Region's endpoint. */
+    endpoint: httpUrl.optional(),
+    /** The roles that requests may name, by name, such as `deployer`. */
+    roles: z
+      .record(
+        z
+          .string()
+          .regex(
+            /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+            'must be 1 to 63 letters, digits, "_", "." or "-", starting with a letter or digit',
+          ),
+        awsRoleSchema,
+      )
+      .refine((roles) => Object.keys(roles).length > 0, 'must list at least one role'),
+  })
+  .strict();
 
 /** Where request notifications go: a Slack-compatible webhook. */
-const workflowNotificationsSchema = z.object({}).strict();
+const workflowNotificationsSchema = z
+  .object({
+    webhook: z
+      .object({
+        /** An incoming-webhook URL, usually `${SLACK_WEBHOOK_URL}` because its path is a credential. */
+        url: httpUrl,
+      })
+      .strict(),
+  })
+  .strict();
+
+/** How the request engine runs approved requests and expires pending ones. */
+const workflowEngineSchema = z
+  .object({
+    /** Attempts per request, the first included, before a retryable fault fails it. */
+    maxAttempts: z.number().int().min(1).max(100).default(5),
+    /** Wait before the second attempt, in milliseconds; it doubles for each later attempt. */
+    retryBaseDelayMs: z.number().int().min(0).max(3_600_000).default(1000),
+    /** Longest wait between two attempts, in milliseconds. */
+    retryMaxDelayMs: z.number().int().min(0).max(86_400_000).default(300_000),
+    /**
+     * Seconds a replica holds a request it executes. Another replica, or the
+     * same one after a restart, takes over a request whose lease has run out.
+     */
+    leaseSeconds: z.number().positive().max(86_400).default(120),
+    /** Seconds between scans for approved requests that no replica runs yet. */
+    pollIntervalSeconds: z.number().positive().max(3600).default(5),
+    /** Seconds between sweeps that expire pending requests past their lifetime. */
+    expirySweepIntervalSeconds: z.number().positive().max(86_400).default(60),
+  })
+  .strict();
 
 const workflowsSchema = z
   .object({
     /** The approval rules file; without it the request engine is off and its routes answer 404. */
     rulesFile: nonEmpty.optional(),
+    engine: workflowEngineSchema.prefault({}),
     deployment: deploymentExecutorSchema.optional(),
     awsCredentials: awsCredentialsExecutorSchema.optional(),
     notifications: workflowNotificationsSchema.optional(),
@@ -658,7 +807,7 @@ export const appConfigSchema = z
       signing: { publicKeys: [] },
     }),
     scim: scimSchema.default({ enabled: false, groupType: 'team' }),
-    workflows: workflowsSchema.default({}),
+    workflows: workflowsSchema.prefault({}),
   })
   .strict();
 

@@ -35,6 +35,8 @@ export interface ExplainedGrant {
   /** The user's own reference or groups through which the user is a member of the role. */
   via: string[];
   allSignedInUsers: boolean;
+  /** End of the temporary membership, such as a role elevation, through which the grant applies. */
+  temporaryUntil?: string;
   /** Whether the grant is among the decision's `decidedBy`. */
   decisive: boolean;
   /** The grant's conditions with aliases expanded; `matched` appears when a resource was found. */
@@ -137,6 +139,7 @@ function explainGrant(
     effect: grant.source.effect,
     via: grant.via,
     allSignedInUsers: grant.allSignedInUsers,
+    ...(grant.temporaryUntil ? { temporaryUntil: grant.temporaryUntil.toISOString() } : {}),
     decisive,
   };
   if (!grant.conditions || resourceType === undefined) {

@@ -21,6 +21,8 @@ export interface PermissionGrants {
   everyone: IndexedGrant[];
   /** Grants by lowercase member reference; a grant is listed under each member of its role. */
   byMember: Map<string, IndexedGrant[]>;
+  /** Grants by role name, for temporary members of a role. */
+  byRole: Map<string, IndexedGrant[]>;
 }
 
 /**
@@ -50,8 +52,14 @@ export function indexGrants(
       for (const permission of expandGrantPermission(grant.permission, registry)) {
         let grants = index.get(permission.name);
         if (!grants) {
-          grants = { everyone: [], byMember: new Map() };
+          grants = { everyone: [], byMember: new Map(), byRole: new Map() };
           index.set(permission.name, grants);
+        }
+        const ofRole = grants.byRole.get(role.name);
+        if (ofRole) {
+          ofRole.push(indexed);
+        } else {
+          grants.byRole.set(role.name, [indexed]);
         }
         if (everyone) {
           grants.everyone.push(indexed);
@@ -72,12 +80,14 @@ export function indexGrants(
 
 /**
  * Lists the grants that apply to a principal with the given lowercase user
- * and group references: grants to everyone and grants whose role lists one
- * of the references, each once, in roles file order.
+ * and group references: grants to everyone, grants whose role lists one of
+ * the references, and grants of the roles the principal holds temporarily,
+ * each once, in roles file order.
  */
 export function grantsOfIdentities(
   grants: PermissionGrants | undefined,
   identities: readonly string[],
+  temporaryRoles: Iterable<string> = [],
 ): IndexedGrant[] {
   if (!grants) {
     return [];
@@ -85,6 +95,11 @@ export function grantsOfIdentities(
   const found = new Set<IndexedGrant>(grants.everyone);
   for (const identity of identities) {
     for (const grant of grants.byMember.get(identity) ?? []) {
+      found.add(grant);
+    }
+  }
+  for (const role of temporaryRoles) {
+    for (const grant of grants.byRole.get(role) ?? []) {
       found.add(grant);
     }
   }

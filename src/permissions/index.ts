@@ -44,7 +44,8 @@ export {
   rolesFileSchema,
 } from './roles-file.js';
 export { type PermissionRouteOptions, registerPermissionRoutes } from './routes.js';
-export { PermissionService } from './service.js';
+export { PermissionService, type PermissionServiceOptions } from './service.js';
+export { type TemporaryMember, TemporaryMembers } from './temporary-members.js';
 export type {
   CompilablePermissionRule,
   ConditionCriteria,

@@ -4,6 +4,7 @@ import { grantsOfIdentities, indexGrants, type PermissionGrants } from './grant-
 import { PrincipalCache } from './principal-cache.js';
 import type { PermissionRegistry } from './registry.js';
 import type { RolesFile } from './roles-file.js';
+import type { TemporaryMembers } from './temporary-members.js';
 import type {
   ConditionCriteria,
   Decision,
@@ -20,6 +21,12 @@ export interface ApplicableGrant {
   via: string[];
   /** The role sets `allSignedInUsers: true`, so the grant applies to every principal. */
   allSignedInUsers: boolean;
+  /**
+   * End of the latest temporary membership, such as a role elevation, when
+   * the principal is a member of the grant's role only through one. `via`
+   * then lists the references with that membership.
+   */
+  temporaryUntil?: Date;
 }
 
 export interface PolicyOptions {
@@ -30,6 +37,12 @@ export interface PolicyOptions {
    * principal took about 1.9 KB of heap (three permissions, one conditional).
    */
   maxCachedPrincipals?: number;
+  /**
+   * Temporary role memberships that decisions honour besides the roles
+   * file's members. A change to them, or an expiry, empties the plan cache
+   * at the next decision.
+   */
+  temporaryMembers?: TemporaryMembers;
 }
 
 /** Default of PolicyOptions.maxCachedPrincipals. */
@@ -53,12 +66,17 @@ interface RequestedPermission {
  * decision or their compiled conditions) is built on the first request and
  * kept in a per-principal cache, which a principal with other groups or
  * ownership references misses (see PrincipalCache). Loading new roles builds
- * a new Policy, so it starts with an empty cache.
+ * a new Policy, so it starts with an empty cache. A change of the temporary
+ * memberships, including the expiry of one, empties the cache too.
  */
 export class Policy {
   private readonly grants: Map<string, PermissionGrants>;
   private readonly shared = new SharedDecisions();
-  private readonly principals: PrincipalCache<PrincipalPlans> | undefined;
+  private principals: PrincipalCache<PrincipalPlans> | undefined;
+  private readonly maxCachedPrincipals: number;
+  private readonly temporary: TemporaryMembers | undefined;
+  /** The TemporaryMembers version that the cached plans were built with. */
+  private temporaryVersion = -1;
   /** Permissions requested so far, numbered so that a principal's plans are an array rather than a map. */
   private readonly requested = new Map<string, RequestedPermission>();
 
@@ -74,13 +92,9 @@ export class Policy {
       );
     }
     this.grants = indexGrants(roles, registry);
-    if (maxCachedPrincipals > 0) {
-      // Sized for every permission requested so far, so the array rarely grows.
-      this.principals = new PrincipalCache(
-        maxCachedPrincipals,
-        () => new Array(this.requested.size),
-      );
-    }
+    this.maxCachedPrincipals = maxCachedPrincipals;
+    this.temporary = options.temporaryMembers;
+    this.principals = this.emptyCache();
   }
 
   /**
@@ -90,12 +104,29 @@ export class Policy {
    */
   applicableGrants(principal: Principal, permissionName: string): ApplicableGrant[] {
     const identities = identitiesOf(principal);
-    return grantsOfIdentities(this.grants.get(permissionName), identities).map((grant) => ({
-      source: grant.source,
-      via: identities.filter((identity) => grant.members.has(identity)).sort(),
-      allSignedInUsers: grant.everyone,
-      ...(grant.conditions ? { conditions: grant.conditions } : {}),
-    }));
+    const temporaryRoles = this.temporaryRolesOf(identities);
+    const grants = grantsOfIdentities(
+      this.grants.get(permissionName),
+      identities,
+      temporaryRoles.keys(),
+    );
+    return grants.map((grant) => {
+      const applicable: ApplicableGrant = {
+        source: grant.source,
+        via: identities.filter((identity) => grant.members.has(identity)).sort(),
+        allSignedInUsers: grant.everyone,
+        ...(grant.conditions ? { conditions: grant.conditions } : {}),
+      };
+      const temporaryUntil = temporaryRoles.get(grant.source.role);
+      if (applicable.via.length > 0 || grant.everyone || !temporaryUntil) {
+        return applicable;
+      }
+      applicable.via = identities
+        .filter((identity) => this.temporary?.rolesOf([identity]).has(grant.source.role))
+        .sort();
+      applicable.temporaryUntil = temporaryUntil;
+      return applicable;
+    });
   }
 
   /**
@@ -108,6 +139,13 @@ export class Policy {
    * object freezes it and its arrays (see PrincipalCache).
    */
   authorize(principal: Principal, permissionName: string, resource?: unknown): Decision {
+    if (this.temporary) {
+      const version = this.temporary.version();
+      if (version !== this.temporaryVersion) {
+        this.temporaryVersion = version;
+        this.principals = this.emptyCache();
+      }
+    }
     const permission = this.requestedPermission(permissionName);
     const plan = this.planOf(principal, permission);
     return plan instanceof ConditionalPlan ? plan.decide(resource) : plan;
@@ -146,10 +184,31 @@ export class Policy {
   }
 
   private plan(principal: Principal, permission: PermissionDefinition): Decision | ConditionalPlan {
-    const grants = grantsOfIdentities(this.grants.get(permission.name), identitiesOf(principal));
+    const identities = identitiesOf(principal);
+    const grants = grantsOfIdentities(
+      this.grants.get(permission.name),
+      identities,
+      this.temporaryRolesOf(identities).keys(),
+    );
     // Roles are validated at load, so only resource permissions have conditions.
     const resourceType = permission.resourceType as string;
     return planDecision(grants, principal, resourceType, this.registry, this.shared);
+  }
+
+  private temporaryRolesOf(identities: readonly string[]): Map<string, Date> {
+    if (!this.temporary) {
+      return new Map();
+    }
+    this.temporary.version();
+    return this.temporary.rolesOf(identities);
+  }
+
+  private emptyCache(): PrincipalCache<PrincipalPlans> | undefined {
+    if (this.maxCachedPrincipals === 0) {
+      return undefined;
+    }
+    // Sized for every permission requested so far, so the array rarely grows.
+    return new PrincipalCache(this.maxCachedPrincipals, () => new Array(this.requested.size));
   }
 }
 

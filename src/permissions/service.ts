@@ -5,6 +5,7 @@ import { formatErrorForTerminal } from '../errors/index.js';
 import { Policy } from './policy.js';
 import type { PermissionRegistry } from './registry.js';
 import { loadRolesFile } from './roles-file.js';
+import { type TemporaryMember, TemporaryMembers } from './temporary-members.js';
 import type { Decision, Principal } from './types.js';
 
 /** Quiet time after the last change event before the roles file is read again. */
@@ -18,9 +19,15 @@ export type RolesChange =
 /** Receives every reload of the watched roles file; an error it throws or rejects with is logged. */
 export type RolesChangeListener = (change: RolesChange) => void | Promise<void>;
 
+export interface PermissionServiceOptions {
+  /** The clock that temporary memberships expire by, in milliseconds since the epoch. */
+  now?: () => number;
+}
+
 /** The server's one decision point; holds the policy in force and swaps it on reload. */
 export class PermissionService {
   private policy: Policy;
+  private readonly temporaryMembers: TemporaryMembers;
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private readonly rolesListeners: RolesChangeListener[] = [];
@@ -28,8 +35,10 @@ export class PermissionService {
   constructor(
     readonly registry: PermissionRegistry,
     private readonly rolesFile: string,
+    options: PermissionServiceOptions = {},
   ) {
-    this.policy = new Policy(loadRolesFile(rolesFile, registry), registry);
+    this.temporaryMembers = new TemporaryMembers(options.now);
+    this.policy = this.loadPolicy();
   }
 
   /** Decides one permission for the principal; see Policy.authorize. */
@@ -39,7 +48,22 @@ export class PermissionService {
 
   /** Re-reads the roles file. On a fault it throws and the policy in force stays. */
   reload(): void {
-    this.policy = new Policy(loadRolesFile(this.rolesFile, this.registry), this.registry);
+    this.policy = this.loadPolicy();
+  }
+
+  /**
+   * Replaces the temporary role memberships, such as role elevations, which
+   * decisions honour from the next call until each one's expiry. A role that
+   * the roles file does not define grants nothing. Throws InputError for a
+   * member that is not a user or group reference, and changes nothing then.
+   */
+  setTemporaryMembers(members: readonly TemporaryMember[]): void {
+    this.temporaryMembers.replace(members);
+  }
+
+  /** Lists the temporary role memberships that have not expired. */
+  listTemporaryMembers(): TemporaryMember[] {
+    return this.temporaryMembers.list();
   }
 
   currentPolicy(): Policy {
@@ -83,6 +107,12 @@ export class PermissionService {
     clearTimeout(this.reloadTimer);
     this.watcher?.close();
     this.watcher = undefined;
+  }
+
+  private loadPolicy(): Policy {
+    return new Policy(loadRolesFile(this.rolesFile, this.registry), this.registry, {
+      temporaryMembers: this.temporaryMembers,
+    });
   }
 
   private reloadAndLog(logger: Logger): void {

@@ -72,6 +72,11 @@ export interface ExecutionContext {
   requester: Principal;
   /** The longest duration the matching rule allows, in seconds; undefined when the rule sets none. */
   maxDurationSeconds: number | undefined;
+  /**
+   * User entity references of the approvals that decided the request, such
+   * as `user:default/grace`; empty or undefined for an automatic approval.
+   */
+  approvers?: readonly string[] | undefined;
   /** Aborted when the server shuts down. */
   signal: AbortSignal;
   logger: Logger;
@@ -121,6 +126,20 @@ export interface RequestTypeDefinition<TParameters extends Record<string, unknow
    * catalog-entity resource permission, so roles can restrict it with conditions.
    */
   createPermission: string;
+  /**
+   * The permission that allows approving a request of this type; by default
+   * `<name>.request.approve`. A catalog-entity resource permission when the
+   * type has an entity, decided for the request's entity.
+   */
+  approvePermission?: string;
+  /**
+   * Whether requests of this type name a catalog entity: always, sometimes
+   * (`optional`) or never (unset). It decides whether the create and approve
+   * permissions are catalog-entity resource permissions.
+   */
+  entity?: 'required' | 'optional';
+  /** True when every request of this type needs a reason, whatever the matching rule says. */
+  reasonRequired?: boolean;
   /** The catalog entity the request is about, from its parameters, or undefined. */
   entityRef(parameters: TParameters): string | undefined;
   /** The environment that approval rules match on, such as `production`, or undefined. */
