@@ -10,6 +10,7 @@ import { benchmarkIngest, type IngestFigures } from './ingest.js';
 import { benchmarkListPage, type ListPageResult } from './list-page.js';
 import { benchmarkPermissions, type PermissionFigures } from './permissions.js';
 import { benchmarkShell, type ShellFigures } from './shell.js';
+import { benchmarkWorkflows, type WorkflowFigures } from './workflows.js';
 
 /**
  * `npm run bench`: every benchmark of the portal, each printed beside the
@@ -62,11 +63,13 @@ async function main(): Promise<void> {
     audit: AuditFigures[];
     identity: IdentityFigures[];
     shell?: ShellFigures;
+    workflows: WorkflowFigures[];
   } = {
     ingest: {},
     listPage: [],
     audit: [],
     identity: [],
+    workflows: [],
   };
 
   if (wanted('ingest')) {
@@ -154,10 +157,28 @@ async function main(): Promise<void> {
     console.log();
   }
 
+  if (wanted('workflows')) {
+    console.log(
+      'Requests: production deployments created and approved over HTTP, executed through the signed webhook on loopback, and automatically approved staging deployments end to end (example organisation)',
+    );
+    for (const dialect of dialects) {
+      const figures = await benchmarkWorkflows({ dialect });
+      results.workflows.push(figures);
+      printWorkflows(figures);
+    }
+    console.log();
+  }
+
   mkdirSync(RESULTS, { recursive: true });
   const file = path.join(RESULTS, `bench-${new Date().toISOString().replaceAll(':', '-')}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`Figures written to ${path.relative(process.cwd(), file)}`);
+}
+
+function printWorkflows(figures: WorkflowFigures): void {
+  console.log(
+    `  ${figures.dialect}: ${format(figures.requests, 0)} requests, ${figures.concurrency} concurrent calls: created ${format(figures.createdPerSecond, 0)}/s, decided ${format(figures.decidedPerSecond, 0)}/s, executed ${format(figures.executedPerSecond, 0)}/s; automatic approval end to end ${format(figures.endToEndPerSecond, 0)}/s; bad signatures ${figures.badSignatures}`,
+  );
 }
 
 function printShell(figures: ShellFigures): void {

@@ -13,8 +13,10 @@ import { createLogger } from './logging.js';
 import { registerImportRbacCommand } from './permissions/cli.js';
 import { PermissionRegistry, policyPermissions } from './permissions/index.js';
 import { registerPolicyLintAndPlan } from './policy-commands.js';
+import { runbookPermissions } from './runbooks/index.js';
 import { registerScimCommands } from './scim/index.js';
 import { createPortal } from './server.js';
+import { createWorkflowRegistry, workflowPermissions } from './workflows/index.js';
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -33,6 +35,8 @@ export function defaultConfigFiles(cwd: string = process.cwd()): string[] {
 export function createCommandRegistry(): PermissionRegistry {
   const registry = new PermissionRegistry();
   registry.registerPermissions(...policyPermissions, ...catalogPermissions, ...auditPermissions);
+  registry.registerPermissions(...runbookPermissions);
+  registry.registerPermissions(...workflowPermissions(createWorkflowRegistry()));
   registry.registerRules(...catalogPermissionRules);
   return registry;
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EXAMPLE_CONFIG, PROJECT_ROOT } from '../test/support/portal.js';
 import { createCommandRegistry } from './cli.js';
+import { loadConfig } from './config/index.js';
 import { runPolicyLint, runPolicyPlan } from './policy-commands.js';
 
 /** Collects what a command writes. */
@@ -98,6 +99,83 @@ describe('policy commands on the example organisation', () => {
     );
   });
 
+  test('lint reports MicroFrontend entities not served', async () => {
+    const tools = path.join(folder, 'tools.yaml');
+    const entity = (name: string, spec: string) =>
+      `apiVersion: backstage-luigi.io/v1\nkind: MicroFrontend\nmetadata:\n  name: ${name}\nspec:\n  label: Tool\n  audience: https://tools.example.com/api\n${spec}`;
+    writeFileSync(
+      tools,
+      [
+        entity(
+          'served',
+          '  path: deployments\n  viewUrl: https://tools.example.com/deployments/\n  permission: tools.view\n',
+        ),
+        entity(
+          'unknown-permission',
+          '  path: reports\n  viewUrl: https://tools.example.com/reports/\n  permission: tools.reports.view\n',
+        ),
+        entity(
+          'foreign-origin',
+          '  path: foreign\n  viewUrl: https://elsewhere.example.com/\n  permission: tools.view\n',
+        ),
+        entity(
+          'path-taken',
+          '  path: catalog\n  viewUrl: https://tools.example.com/catalog/\n  permission: tools.view\n',
+        ),
+      ].join('---\n'),
+    );
+    const locations = [
+      ...loadConfig([EXAMPLE_CONFIG]).config.catalog.locations,
+      { type: 'file', target: tools },
+    ];
+    const toolsConfig = path.join(folder, 'tools-config.yaml');
+    writeFileSync(
+      toolsConfig,
+      [
+        `database: { client: better-sqlite3, connection: { filename: ${JSON.stringify(path.join(folder, 'tools.sqlite'))} } }`,
+        `catalog: { locations: ${JSON.stringify(locations)} }`,
+        'shell:',
+        '  allowedOrigins: [https://tools.example.com]',
+        '  permissions: [{ name: tools.view, description: Use the tools }]',
+        '',
+      ].join('\n'),
+    );
+
+    const json = capture();
+    const code = await runPolicyLint(
+      exampleRoles,
+      { config: [EXAMPLE_CONFIG, toolsConfig], format: 'json' },
+      createCommandRegistry(),
+      json,
+    );
+    const text = capture();
+    await runPolicyLint(
+      exampleRoles,
+      { config: [EXAMPLE_CONFIG, toolsConfig], format: 'text' },
+      createCommandRegistry(),
+      text,
+    );
+
+    assert.equal(code, 1, json.text());
+    const report = JSON.parse(json.text()) as {
+      microFrontends: { served: string[]; faults: Array<{ code: string; entityRef: string }> };
+    };
+    assert.deepEqual(report.microFrontends.served, ['microfrontend:default/served']);
+    assert.deepEqual(
+      report.microFrontends.faults.map((fault) => `${fault.code} ${fault.entityRef}`).sort(),
+      [
+        'micro-frontend-origin-not-allowed microfrontend:default/foreign-origin',
+        'micro-frontend-path-conflict microfrontend:default/path-taken',
+        'micro-frontend-permission-unknown microfrontend:default/unknown-permission',
+      ],
+    );
+    assert.match(
+      text.text(),
+      /error: .*tools\.yaml: spec\.permission: microfrontend:default\/unknown-permission names permission 'tools\.reports\.view'.* \[micro-frontend-permission-unknown\]\n/,
+    );
+    assert.match(text.text(), /MicroFrontend entities: 1 served, 3 not served \(3 errors\)\n/);
+  });
+
   test('plan shows who gains a wider read', async () => {
     const proposed = path.join(folder, 'proposed-roles.yaml');
     writeFileSync(
@@ -115,7 +193,11 @@ describe('policy commands on the example organisation', () => {
     );
     assert.equal(code, 0, output.text());
     const plan = JSON.parse(output.text()) as {
-      users: Array<{ subject: string; changed: Array<{ permission: string }> }>;
+      users: Array<{
+        subject: string;
+        gained: Array<{ permission: string }>;
+        changed: Array<{ permission: string }>;
+      }>;
       groups: unknown[];
     };
     assert.deepEqual(
@@ -124,7 +206,11 @@ describe('policy commands on the example organisation', () => {
     );
     assert.deepEqual(
       plan.users[0]?.changed.map((change) => change.permission),
-      ['catalog.entity.read'],
+      ['catalog.entity.read', 'runbook.read'],
+    );
+    assert.deepEqual(
+      plan.users[0]?.gained.map((change) => change.permission),
+      ['aws-credentials.request.approve', 'request.read', 'request.review'],
     );
     assert.deepEqual(plan.groups, []);
   });

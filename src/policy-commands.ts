@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { catalogMigrations, createCatalog, readOrganisation } from './catalog/index.js';
+import {
+  catalogMigrations,
+  createCatalog,
+  readEntitiesByKind,
+  readOrganisation,
+  type StoredEntity,
+} from './catalog/index.js';
 import { type AppConfig, loadConfig } from './config/index.js';
 import { connectDatabase, type DatabaseHandle, migrateToLatest } from './database/index.js';
 import { formatErrorForTerminal, InputError, PortalError } from './errors/index.js';
@@ -13,6 +19,15 @@ import { Policy } from './permissions/policy.js';
 import { PermissionRegistry } from './permissions/registry.js';
 import { parseRolesFile } from './permissions/roles-file.js';
 import { rolesFileJsonSchema } from './permissions/roles-schema.js';
+import {
+  checkMicroFrontendRegistrations,
+  MICRO_FRONTEND_KIND,
+  type RegistrationFault,
+  shellPermissions,
+} from './shell/index.js';
+import { createWorkflowRegistry, parseApprovalRules } from './workflows/index.js';
+import { formatRulesLintReport, lintApprovalRules } from './workflows/rules-lint.js';
+import { formatRulesPlan, planApprovalRules } from './workflows/rules-plan.js';
 
 /** Destination of a command's report; process.stdout in the CLI. */
 export interface TextOutput {
@@ -25,11 +40,14 @@ interface PolicyContext {
   config: AppConfig;
   /** Origin of the users and groups, for the report. */
   source: string;
+  /** The catalog's MicroFrontend entities, from the same source. */
+  microFrontends: StoredEntity[];
 }
 
 /**
- * Builds what the policy commands need: the config, and the users and
- * groups of the catalog. They come from the configured database. When it contains none (the
+ * Builds what the policy commands need: the config, the registry with the
+ * config's `shell.permissions` added as the server adds them, and the users,
+ * groups and MicroFrontend entities of the catalog. They come from the configured database. When it contains none (the
  * portal has not run yet), the config's catalog locations are read into a
  * temporary in-memory database instead, so CI can lint without a server.
  */
@@ -38,6 +56,7 @@ export async function createPolicyContext(
   registry: PermissionRegistry,
 ): Promise<PolicyContext> {
   const { config } = loadConfig(configFiles);
+  registry.registerPermissions(...shellPermissions(config));
   try {
     return await readPolicyContext(config, registry);
   } catch (error) {
@@ -70,6 +89,7 @@ async function readPolicyContext(
         config,
         organisation: buildOrganisation(stored),
         source: `the catalog in ${database.description}`,
+        microFrontends: await readEntitiesByKind(database, MICRO_FRONTEND_KIND),
       };
     }
   } finally {
@@ -95,6 +115,7 @@ async function readPolicyContext(
       config,
       organisation: buildOrganisation(await readOrganisation(scratch)),
       source: 'the catalog locations of the config (the database holds no users or groups yet)',
+      microFrontends: await readEntitiesByKind(scratch, MICRO_FRONTEND_KIND),
     };
   } finally {
     await scratch.destroy();
@@ -120,10 +141,20 @@ export function registerPolicyLintAndPlan(
     )
     .option('--strict', 'exit non-zero on warnings too')
     .option('--format <format>', 'text or json', 'text')
+    .option(
+      '--approval-rules <file>',
+      'also check an approval rules file: request types, groups, rules that never match',
+    )
     .action(
       async (
         file: string,
-        options: { config?: string[]; largeGroup?: string; strict?: boolean; format: string },
+        options: {
+          config?: string[];
+          largeGroup?: string;
+          strict?: boolean;
+          format: string;
+          approvalRules?: string;
+        },
       ) => {
         process.exitCode = await runPolicyLint(
           file,
@@ -139,11 +170,13 @@ export function registerPolicyLintAndPlan(
     .description(
       'Show, per user and per group of the catalog, the permissions gained and lost between two roles files',
     )
-    .requiredOption('--from <file>', 'the roles file in force')
-    .requiredOption('--to <file>', 'the proposed roles file')
+    .option('--from <file>', 'the roles file in force')
+    .option('--to <file>', 'the proposed roles file')
+    .option('--approval-rules-from <file>', 'the approval rules file in force')
+    .option('--approval-rules-to <file>', 'the proposed approval rules file')
     .option('-c, --config <file...>', 'config files that name the catalog and database')
     .option('--format <format>', 'text or json', 'text')
-    .action(async (options: { from: string; to: string; config?: string[]; format: string }) => {
+    .action(async (options: PolicyPlanOptions & { config?: string[] }) => {
       process.exitCode = await runPolicyPlan(
         { ...options, config: options.config ?? defaultConfigFiles() },
         createRegistry(),
@@ -160,12 +193,12 @@ export function registerPolicyLintAndPlan(
 }
 
 /** Reads a roles file, turning a missing or unreadable file into a message that names it. */
-function readRolesText(file: string): string {
+function readRolesText(file: string, what = 'Roles file'): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
     throw new InputError(
-      `Roles file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the path`,
+      `${what} ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): check the path`,
     );
   }
 }
@@ -177,10 +210,16 @@ function checkFormat(format: string): 'text' | 'json' {
   return format;
 }
 
-/** Lints one roles file; resolves to the exit code. */
+/** Lints one roles file, and an approval rules file when given; resolves to the exit code. */
 export async function runPolicyLint(
   file: string,
-  options: { config: string[]; largeGroup?: string; strict?: boolean; format: string },
+  options: {
+    config: string[];
+    largeGroup?: string;
+    strict?: boolean;
+    format: string;
+    approvalRules?: string;
+  },
   registry: PermissionRegistry,
   output: TextOutput,
 ): Promise<number> {
@@ -200,44 +239,138 @@ export async function runPolicyLint(
       organisation: context.organisation,
       largeGroupSize,
     });
+    const registrations = checkMicroFrontendRegistrations(
+      context.config,
+      context.registry,
+      context.microFrontends,
+    );
+    const microFrontends = { served: registrations.served, faults: registrations.faults };
+    const rulesFile = options.approvalRules;
+    const rulesReport = rulesFile
+      ? lintApprovalRules(rulesFile, readRolesText(rulesFile, 'Approval rules file'), {
+          knownTypes: createWorkflowRegistry().typeNames(),
+          organisation: context.organisation,
+        })
+      : undefined;
+    const approvalRules = rulesReport ? { approvalRules: { file: rulesFile, ...rulesReport } } : {};
     if (format === 'json') {
       const { roles: _roles, ...rest } = report;
-      output.write(`${JSON.stringify({ file, catalog: context.source, ...rest }, null, 2)}\n`);
+      output.write(
+        `${JSON.stringify({ file, catalog: context.source, ...rest, microFrontends, ...approvalRules }, null, 2)}\n`,
+      );
     } else {
       output.write(`Members checked against ${context.source}.\n`);
+      output.write(formatRegistrationReport(microFrontends));
       output.write(formatLintReport(file, report));
+      if (rulesFile && rulesReport) {
+        output.write(formatRulesLintReport(rulesFile, rulesReport));
+      }
     }
-    return report.errors > 0 || (options.strict && report.warnings > 0) ? 1 : 0;
+    const failed =
+      report.errors > 0 || microFrontends.faults.length > 0 || (rulesReport?.errors ?? 0) > 0;
+    const warned = report.warnings > 0 || (rulesReport?.warnings ?? 0) > 0;
+    return failed || (options.strict && warned) ? 1 : 0;
   } catch (error) {
     console.error(formatErrorForTerminal(error));
     return 2;
   }
 }
 
-/** Plans the change from one roles file to another; resolves to the exit code. */
+/** Formats the MicroFrontend entities that the shell would not serve, one error a line. */
+function formatRegistrationReport(result: {
+  served: string[];
+  faults: RegistrationFault[];
+}): string {
+  const lines = result.faults.map(
+    (fault) => `error: ${fault.file}: ${fault.field}: ${fault.message} [${fault.code}]`,
+  );
+  const notServed = new Set(result.faults.map((fault) => fault.entityRef)).size;
+  lines.push(
+    `MicroFrontend entities: ${result.served.length} served, ${notServed} not served (${result.faults.length} error${result.faults.length === 1 ? '' : 's'})`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** What `policy plan` compares: a pair of roles files, a pair of approval rules files, or both. */
+export interface PolicyPlanOptions {
+  from?: string | undefined;
+  to?: string | undefined;
+  approvalRulesFrom?: string | undefined;
+  approvalRulesTo?: string | undefined;
+  format: string;
+}
+
+/** Plans the change from one roles file, or approval rules file, to another; resolves to the exit code. */
 export async function runPolicyPlan(
-  options: { from: string; to: string; config: string[]; format: string },
+  options: PolicyPlanOptions & { config: string[] },
   registry: PermissionRegistry,
   output: TextOutput,
 ): Promise<number> {
   try {
     const format = checkFormat(options.format);
+    const roles = pairOf(options.from, options.to, '--from', '--to');
+    const rules = pairOf(
+      options.approvalRulesFrom,
+      options.approvalRulesTo,
+      '--approval-rules-from',
+      '--approval-rules-to',
+    );
+    if (!roles && !rules) {
+      throw new InputError(
+        'Nothing to plan: give --from and --to (roles files), --approval-rules-from and --approval-rules-to (approval rules files), or both pairs',
+      );
+    }
     const context = await createPolicyContext(options.config, registry);
     const load = (file: string) =>
       new Policy(parseRolesFile(file, readRolesText(file), context.registry), context.registry);
-    const plan = planPolicyChange(load(options.from), load(options.to), {
-      registry: context.registry,
-      organisation: context.organisation,
-      transitiveGroupOwnership: context.config.permission.transitiveGroupOwnership,
-    });
-    output.write(
-      format === 'json'
-        ? `${JSON.stringify({ from: options.from, to: options.to, ...plan }, null, 2)}\n`
-        : formatPolicyPlan(plan),
-    );
+    const plan = roles
+      ? planPolicyChange(load(roles[0]), load(roles[1]), {
+          registry: context.registry,
+          organisation: context.organisation,
+          transitiveGroupOwnership: context.config.permission.transitiveGroupOwnership,
+        })
+      : undefined;
+    const knownTypes = createWorkflowRegistry().typeNames();
+    const loadRules = (file: string) =>
+      parseApprovalRules(file, readRolesText(file, 'Approval rules file'), knownTypes);
+    const rulesPlan = rules
+      ? planApprovalRules(loadRules(rules[0]), loadRules(rules[1]), context.organisation)
+      : undefined;
+
+    if (format === 'json') {
+      const approvalRules = rules
+        ? { approvalRules: { from: rules[0], to: rules[1], ...rulesPlan } }
+        : {};
+      output.write(
+        `${JSON.stringify({ from: options.from, to: options.to, ...plan, ...approvalRules }, null, 2)}\n`,
+      );
+    } else {
+      if (plan) {
+        output.write(formatPolicyPlan(plan));
+      }
+      if (rulesPlan) {
+        output.write(formatRulesPlan(rulesPlan));
+      }
+    }
     return 0;
   } catch (error) {
     console.error(formatErrorForTerminal(error));
     return 2;
   }
+}
+
+/** Returns both files of a --from/--to pair, undefined for neither, and throws for one alone. */
+function pairOf(
+  from: string | undefined,
+  to: string | undefined,
+  fromOption: string,
+  toOption: string,
+): [string, string] | undefined {
+  if (from === undefined && to === undefined) {
+    return undefined;
+  }
+  if (from === undefined || to === undefined) {
+    throw new InputError(`${fromOption} and ${toOption} go together: give both files`);
+  }
+  return [from, to];
 }

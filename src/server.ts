@@ -1,3 +1,4 @@
+import type { Entity } from '@backstage/catalog-model';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import {
@@ -37,8 +38,22 @@ import {
   recordPolicyLoaded,
   recordPolicyRejectedAtStart,
 } from './portal-audit.js';
+import { registerRunbookRoutes, runbookPermissions } from './runbooks/index.js';
 import { createScim, type Scim, scimMigrations } from './scim/index.js';
 import { createShell, shellPermissions } from './shell/index.js';
+import { createConfiguredWorkflowParts } from './workflow-executors.js';
+import { roleElevationMigrations } from './workflows/elevation-migrations.js';
+import type { RoleElevationStore } from './workflows/elevations.js';
+import {
+  createWorkflowRegistry,
+  createWorkflows,
+  type RequestExecutor,
+  type RequestNotifier,
+  type Workflows,
+  workflowMigrations,
+  workflowPermissions,
+} from './workflows/index.js';
+import type { WebhookRequestNotifier } from './workflows/notifications.js';
 
 export interface Portal {
   app: FastifyInstance;
@@ -52,6 +67,8 @@ export interface Portal {
   auditForwarder: AuditForwarder | undefined;
   /** SCIM provisioning; undefined unless `scim.enabled`. */
   scim: Scim | undefined;
+  /** The request engine; undefined unless `workflows.rulesFile` is set. */
+  workflows: Workflows | undefined;
   /** Starts listening on the configured host and port; returns the address. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -64,6 +81,8 @@ export interface CreatePortalOptions {
   backgroundRefresh?: boolean;
   /** The config files the config was read from, for the `config.loaded` audit record. */
   configFiles?: readonly string[];
+  /** Executors and a notifier for the request engine beside the configured ones, such as a test's. */
+  workflows?: { executors?: readonly RequestExecutor[]; notifier?: RequestNotifier };
 }
 
 /**
@@ -86,6 +105,8 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
       auditMigrations,
       auditForwardMigrations,
       scimMigrations,
+      workflowMigrations,
+      roleElevationMigrations,
     ]);
     logger.info({ database: database.description }, 'database migrated');
 
@@ -99,6 +120,10 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
     const registry = new PermissionRegistry();
     registry.registerPermissions(...policyPermissions, ...auditPermissions);
     registry.registerPermissions(...shellPermissions(config));
+    // Registered even while the engine is off, so a roles file may grant them.
+    const workflowRegistry = createWorkflowRegistry();
+    registry.registerPermissions(...workflowPermissions(workflowRegistry));
+    registry.registerPermissions(...runbookPermissions);
     const catalog = createCatalog({
       database,
       config: config.catalog,
@@ -137,6 +162,7 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
         readVersion: () => readCatalogVersion(database),
       },
     });
+    catalog.addFaultSource(() => shell.registrationFaults());
 
     const identity = await createIdentity({
       config,
@@ -158,15 +184,16 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
         })
       : undefined;
 
+    const recordAccessDenial = createAccessDenialRecorder({
+      appender: createBatchedAppender(audit, database.db),
+      cookieName: config.auth.session.cookieName,
+    });
     const { app, routes } = await createHttpServer({
       logger,
       permissions,
       canonicalOrigin: config.app.baseUrl,
       authenticate: (request) => identity.authenticate(request),
-      onAccessDenied: createAccessDenialRecorder({
-        appender: createBatchedAppender(audit, database.db),
-        cookieName: config.auth.session.cookieName,
-      }),
+      onAccessDenied: recordAccessDenial,
     });
     closers.unshift(() => app.close());
 
@@ -177,7 +204,54 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
     await catalog.registerRoutes(app, permissions);
     await shell.registerRoutes(app);
     await registerAuditRoutes(app, audit);
+    await registerRunbookRoutes(app, {
+      database,
+      permissions,
+      audit,
+      onAccessDenied: recordAccessDenial,
+    });
     await scim?.registerRoutes(app);
+    const rulesFile = config.workflows.rulesFile;
+    let workflows: Workflows | undefined;
+    let elevations: RoleElevationStore | undefined;
+    let notifier: RequestNotifier | undefined;
+    let webhookNotifier: WebhookRequestNotifier | undefined;
+    if (rulesFile) {
+      const entityResources = registry.getResourceType('catalog-entity');
+      const readEntity = async (ref: string) =>
+        (await entityResources?.getResources([ref]))?.[0] as Entity | undefined;
+      const configured = createConfiguredWorkflowParts({
+        config,
+        database,
+        audit,
+        permissions,
+        logger,
+        readEntity,
+      });
+      // Executors passed in, such as a test's, replace the configured ones of their type.
+      const given = options.workflows?.executors ?? [];
+      workflowRegistry.registerExecutors(
+        ...given,
+        ...configured.executors.filter(
+          (executor) => !given.some((other) => other.type === executor.type),
+        ),
+      );
+      elevations = configured.elevations;
+      webhookNotifier = options.workflows?.notifier ? undefined : configured.notifier;
+      notifier = options.workflows?.notifier ?? configured.notifier;
+      workflows = createWorkflows({
+        config: { ...config.workflows, rulesFile },
+        database,
+        registry: workflowRegistry,
+        permissions,
+        audit,
+        loadEntity: readEntity,
+        resolvePrincipal: (userRef) => identity.resolvePrincipal(userRef),
+        notifier,
+        logger,
+      });
+      await workflows.registerRoutes(app);
+    }
     await app.ready();
 
     const summary = await catalog.refreshAll();
@@ -193,6 +267,27 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
     }
     // Runs before the database closes: it signs a last checkpoint.
     closers.splice(closers.length - 1, 0, () => audit.stop());
+
+    // Loads the elevations in force before the runner resumes any request.
+    await elevations?.start();
+    if (workflows) {
+      const started = workflows;
+      // Resumes requests left approved or executing by an earlier run.
+      started.start({
+        sweeper: options.backgroundRefresh ?? true,
+        watchRules: options.backgroundRefresh ?? true,
+      });
+      // Stops after the HTTP server, before the database closes.
+      closers.splice(closers.length - 2, 0, () => started.stop());
+    }
+    if (elevations) {
+      const store = elevations;
+      closers.splice(closers.length - 2, 0, () => store.stop());
+    }
+    if (webhookNotifier) {
+      const sender = webhookNotifier;
+      closers.splice(closers.length - 2, 0, () => sender.stop());
+    }
 
     if (auditForwarder) {
       // Stops before the last checkpoint and the database, and after the HTTP server.
@@ -212,6 +307,7 @@ export async function createPortal(options: CreatePortalOptions): Promise<Portal
       audit,
       auditForwarder,
       scim,
+      workflows,
       listen: async () => {
         const address = await app.listen({
           host: config.backend.listen.host,

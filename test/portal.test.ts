@@ -128,9 +128,18 @@ describeEachDialect('portal with the example and corpus configs', (context) => {
     assert.equal(response.status, 200);
     assert.deepEqual(names, [
       'audit.event.read',
+      'aws-credentials.request.approve',
+      'aws-credentials.request.create',
       'catalog.entity.read',
       'catalog.location.read',
+      'deployment.request.approve',
+      'deployment.request.create',
       'permission.policy.read',
+      'request.read',
+      'request.review',
+      'role-elevation.request.approve',
+      'role-elevation.request.create',
+      'runbook.read',
     ]);
   });
 

@@ -10,6 +10,7 @@ import {
   registerCatalogRoutes,
 } from './api/index.js';
 import { createCatalogDirectory } from './directory.js';
+import type { EntityFaultSource } from './entity-faults.js';
 import {
   createCatalogIngestion,
   type EntityProvider,
@@ -72,6 +73,11 @@ export interface Catalog {
    * here and not in CatalogOptions.
    */
   registerRoutes(app: FastifyInstance, permissions: PermissionAuthorizer): Promise<void>;
+  /**
+   * Adds a capability's faults about stored entities to the ingestion error
+   * list, such as the shell's MicroFrontend entities that it does not serve.
+   */
+  addFaultSource(source: EntityFaultSource): void;
   stop(): Promise<void>;
   /** Entities of providers other than catalog files, such as SCIM provisioning. */
   providedEntities: ProvidedEntities;
@@ -98,11 +104,17 @@ export function createCatalog(options: CatalogOptions): Catalog {
   options.registry.registerResourceType(createEntityResourceType(options.database));
 
   const ingestion = createCatalogIngestion(options);
+  // Filled after the routes are registered too: the route reads the array on each request.
+  const faultSources: EntityFaultSource[] = [];
   return {
     directory: createCatalogDirectory(options.database),
     refreshAll: () => ingestion.refreshAll(),
     startBackgroundRefresh: () => ingestion.startBackgroundRefresh(),
-    registerRoutes: (app, permissions) => registerCatalogRoutes(app, { ...options, permissions }),
+    registerRoutes: (app, permissions) =>
+      registerCatalogRoutes(app, { ...options, permissions, faultSources }),
+    addFaultSource: (source) => {
+      faultSources.push(source);
+    },
     stop: () => ingestion.stop(),
     providedEntities: {
       check: (provider, entities) => ingestion.checkProvided(provider, entities),

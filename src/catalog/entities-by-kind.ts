@@ -8,8 +8,9 @@ export interface StoredEntity {
   entityRef: string;
   /** Id of the catalog location that stores it. */
   locationId: string;
-  /** Absolute path of the file it was read from. */
+  /** Absolute path of the file it was read from, and its document index there. */
   file: string;
+  docIndex?: number;
   /** The entity as stored, without `relations`. */
   entity: Record<string, unknown>;
 }
@@ -26,7 +27,7 @@ export async function readEntitiesByKind(
   const db = database.db as Kysely<CatalogTables>;
   const rows = await db
     .selectFrom('catalog_entities')
-    .select(['entity_ref', 'location_id', 'file', 'body'])
+    .select(['entity_ref', 'location_id', 'file', 'doc_index', 'body'])
     .where('entity_ref', 'like', `${kind.toLowerCase()}:%`)
     .orderBy('entity_ref')
     .execute();
@@ -34,6 +35,7 @@ export async function readEntitiesByKind(
     entityRef: row.entity_ref,
     locationId: row.location_id,
     file: row.file,
+    docIndex: row.doc_index,
     entity: JSON.parse(row.body) as Record<string, unknown>,
   }));
 }

@@ -8,6 +8,7 @@ export {
 } from './catalog.js';
 export { readCatalogVersion } from './catalog-version.js';
 export { readEntitiesByKind, type StoredEntity } from './entities-by-kind.js';
+export type { EntityFault, EntityFaultSource } from './entity-faults.js';
 export { findGroupRefsByAnnotation } from './group-annotations.js';
 export type {
   CatalogIssue,

@@ -295,8 +295,11 @@ export interface ShellNodeConfig {
   viewGroup?: string | undefined;
   /** A link that leaves the shell, in place of a view. */
   externalLink?: { url: string; sameWindow?: boolean | undefined } | undefined;
-  /** A fixed count shown beside the label, such as open requests. */
-  badgeCounter?: { label: string; count: number } | undefined;
+  /**
+   * A count shown beside the label, such as open approvals: the shell fetches
+   * it from `url`, a path on the portal or a URL on an origin of `shell.allowedOrigins`.
+   */
+  badgeCounter?: { label: string; url: string } | undefined;
   /** Opens the node's view in a modal dialog instead of the main area. */
   openNodeInModal?: boolean | ShellModalSettings | undefined;
   /** Sandbox tokens the node's iframe gets on top of `allow-scripts allow-same-origin`. */
@@ -371,10 +374,7 @@ const shellNodeFields = {
     .object({ url: z.string().url('use an absolute URL'), sameWindow: z.boolean().optional() })
     .strict()
     .optional(),
-  badgeCounter: z
-    .object({ label: nonEmpty, count: z.number().int().min(0) })
-    .strict()
-    .optional(),
+  badgeCounter: z.object({ label: nonEmpty, url: nonEmpty }).strict().optional(),
   openNodeInModal: z.union([z.boolean(), shellModalSchema]).optional(),
   sandbox: z
     .array(

@@ -4,16 +4,24 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { EntityFault, StoredEntity } from '../catalog/index.js';
 import type { AppConfig } from '../config/index.js';
-import type { PermissionDefinition, PermissionService, Principal } from '../permissions/index.js';
+import type {
+  PermissionDefinition,
+  PermissionRegistry,
+  PermissionService,
+  Principal,
+} from '../permissions/index.js';
 import {
   createMicroFrontendRegistry,
   type MicroFrontendSource,
+  mergeStored,
 } from './micro-frontend-registry.js';
-import { externalViewOrigins, validateShellNodes } from './node-validation.js';
+import { badgeCounterOrigins, externalViewOrigins, validateShellNodes } from './node-validation.js';
+import type { MergedNavigation } from './registrations.js';
 import { registerShellRoutes } from './routes.js';
 import { loadJwtSigningKey } from './signing-key.js';
-import { indexTokenNodes } from './token.js';
+import { indexTokenNodes, type TokenNode } from './token.js';
 
 export {
   buildGlobalContext,
@@ -45,6 +53,8 @@ export { MICRO_FRONTEND_POLICY, shellPagePolicy } from './pages.js';
 
 export interface Shell {
   registerRoutes(app: FastifyInstance): Promise<void>;
+  /** Lists why MicroFrontend entities of the catalog are not served, for the catalog's error list. */
+  registrationFaults(): Promise<EntityFault[]>;
 }
 
 export interface ShellOptions {
@@ -62,7 +72,9 @@ export interface ShellOptions {
 /** Validates `shell.nodes` (throwing a ConfigError with every fault) and returns the shell. */
 export function createShell(options: ShellOptions): Shell {
   const { config, logger, permissions } = options;
-  const { nodes, dropped } = validateShellNodes(config.shell.nodes, permissions.registry);
+  const { nodes, dropped } = validateShellNodes(config.shell.nodes, permissions.registry, {
+    allowedOrigins: config.shell.allowedOrigins,
+  });
   for (const node of dropped) {
     logger.error(
       { node: node.nodePath, field: node.field },
@@ -75,7 +87,8 @@ export function createShell(options: ShellOptions): Shell {
     logger.warn({ webRoot }, 'browser bundles are missing: run npm run build');
   }
 
-  const tokenNodes = indexTokenNodes(nodes, permissions.registry);
+  // Throws a ConfigError for bad audiences in shell.nodes now, before any token request.
+  indexTokenNodes(nodes, permissions.registry);
 
   const registrations = createMicroFrontendRegistry({
     staticNodes: nodes,
@@ -93,7 +106,21 @@ export function createShell(options: ShellOptions): Shell {
   const luigiVersion = (JSON.parse(readFileSync(luigiPackageFile, 'utf8')) as { version: string })
     .version;
 
+  // The merged navigation is a new object only when the catalog changed, so each is indexed once.
+  const tokenIndexes = new WeakMap<MergedNavigation, Map<string, TokenNode>>();
+  const findTokenNode = async (nodePath: string): Promise<TokenNode | undefined> => {
+    const merged = await registrations.current();
+    let index = tokenIndexes.get(merged);
+    if (!index) {
+      index = indexTokenNodes(merged.nodes, permissions.registry);
+      tokenIndexes.set(merged, index);
+    }
+    return index.get(nodePath);
+  };
+
   return {
+    registrationFaults: async () =>
+      (await registrations.current()).faults.map((fault) => ({ severity: 'error', ...fault })),
     registerRoutes: async (app) =>
       registerShellRoutes(app, {
         title: config.shell.title,
@@ -105,6 +132,7 @@ export function createShell(options: ShellOptions): Shell {
         luigiRoot: path.dirname(luigiPackageFile),
         luigiVersion,
         frameOrigins: [...new Set([...externalViewOrigins(nodes), ...config.shell.allowedOrigins])],
+        connectOrigins: badgeCounterOrigins(nodes),
         tokens: {
           key: await loadJwtSigningKey({
             keyFile: config.shell.jwt.keyFile,
@@ -114,11 +142,31 @@ export function createShell(options: ShellOptions): Shell {
           issuer: config.app.baseUrl,
           lifetimeSeconds: config.shell.jwt.lifetimeSeconds,
           permissions,
-          // TODO: look up nodes registered in the catalog too, once they carry an audience.
-          findTokenNode: (nodePath) => tokenNodes.get(nodePath),
+          // Nodes and entity tabs registered in the catalog are served with their audience too.
+          findTokenNode,
         },
       }),
   };
+}
+
+/**
+ * Checks stored MicroFrontend entities as the running shell would: it
+ * returns the served entities and the faults of the others. Throws the
+ * ConfigError of invalid `shell.nodes`, as start-up does.
+ */
+export function checkMicroFrontendRegistrations(
+  config: AppConfig,
+  registry: PermissionRegistry,
+  stored: readonly StoredEntity[],
+): MergedNavigation {
+  const { nodes } = validateShellNodes(config.shell.nodes, registry, {
+    allowedOrigins: config.shell.allowedOrigins,
+  });
+  return mergeStored(nodes, stored, {
+    registry,
+    allowedOrigins: config.shell.allowedOrigins,
+    entityPage: config.shell.entityPage,
+  });
 }
 
 /**

@@ -27,9 +27,10 @@ export interface RegistrationFault {
   code: RegistrationCode;
   /** Lowercase reference, such as `microfrontend:default/deployments`. */
   entityRef: string;
-  /** The catalog location and file that store the entity. */
+  /** The catalog location and file that store the entity, and its document index there. */
   locationId: string;
   file: string;
+  docIndex?: number;
   /** Dotted field, such as `spec.viewUrl` or `spec.entityTabs[0].pathSegment`. */
   field: string;
   message: string;
@@ -78,6 +79,7 @@ export interface MicroFrontendEntity {
   entityRef: string;
   locationId: string;
   file: string;
+  docIndex?: number;
   title: string;
   spec: MicroFrontendSpec;
 }
@@ -89,7 +91,12 @@ export interface MicroFrontendEntity {
 export function parseMicroFrontendEntity(
   stored: StoredEntity,
 ): MicroFrontendEntity | RegistrationFault[] {
-  const where = { entityRef: stored.entityRef, locationId: stored.locationId, file: stored.file };
+  const where = {
+    entityRef: stored.entityRef,
+    locationId: stored.locationId,
+    file: stored.file,
+    ...(stored.docIndex === undefined ? {} : { docIndex: stored.docIndex }),
+  };
   const apiVersion = stored.entity.apiVersion;
   if (apiVersion !== MICRO_FRONTEND_API_VERSION) {
     return [

@@ -17,8 +17,8 @@ export interface LuigiNode {
   virtualTree?: boolean;
   viewGroup?: string;
   externalLink?: { url: string; sameWindow?: boolean };
-  /** A fixed count; the shell script turns it into the function Luigi core calls. */
-  badgeCounter?: { label: string; count: number };
+  /** Badge whose count the shell script fetches from `url`, in the `count` function Luigi core calls. */
+  badgeCounter?: { label: string; url: string };
   openNodeInModal?: boolean | Record<string, string>;
 }
 

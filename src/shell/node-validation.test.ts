@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { ShellNodeConfig } from '../config/index.js';
 import { ConfigError } from '../errors/index.js';
 import { PermissionRegistry } from '../permissions/index.js';
-import { externalViewOrigins, validateShellNodes } from './node-validation.js';
+import { badgeCounterOrigins, externalViewOrigins, validateShellNodes } from './node-validation.js';
 
 function createRegistry(): PermissionRegistry {
   const registry = new PermissionRegistry();
@@ -394,5 +394,110 @@ describe('validateShellNodes Luigi keys and parameters', () => {
     assert.match(messages[1] ?? '', /node 'tree' sets virtualTree and has children/);
     assert.match(messages[2] ?? '', /node 'tree' sets virtualTree without a viewUrl/);
     assert.match(messages[3] ?? '', /node 'modal' sets openNodeInModal without a viewUrl/);
+  });
+});
+
+describe('badgeCounter.url', () => {
+  const ALLOWED = 'https://tools.example.com';
+
+  /** Builds a node below `inbox` whose badge counts from `url`. */
+  function nodesWithBadge(url: string): ShellNodeConfig[] {
+    return [
+      {
+        pathSegment: 'inbox',
+        label: 'Inbox',
+        public: true,
+        children: [
+          {
+            pathSegment: 'approvals',
+            viewUrl: '/micro-frontends/approvals/',
+            public: true,
+            badgeCounter: { label: 'Waiting for you', url },
+          },
+        ],
+      },
+    ];
+  }
+
+  const accepted: Array<{ name: string; url: string }> = [
+    { name: 'portal path', url: '/api/workflows/inbox/count' },
+    { name: 'portal path with query', url: '/api/catalog/entities/by-query?limit=0' },
+    { name: 'allowed origin', url: `${ALLOWED}/api/count` },
+    { name: 'allowed origin in other case', url: 'https://TOOLS.example.com/count' },
+  ];
+  for (const { name, url } of accepted) {
+    test(`badge URL accepted: ${name}`, () => {
+      const result = validateShellNodes(nodesWithBadge(url), createRegistry(), {
+        allowedOrigins: [ALLOWED],
+      });
+
+      assert.equal(result.nodes[0]?.children?.[0]?.badgeCounter?.url, url);
+    });
+  }
+
+  const rejected: Array<{ name: string; url: string; message: RegExp }> = [
+    {
+      name: 'origin not allowed',
+      url: 'https://evil.example.com/count',
+      message:
+        /^node 'inbox\/approvals' has badgeCounter\.url 'https:\/\/evil\.example\.com\/count', whose origin https:\/\/evil\.example\.com is not in shell\.allowedOrigins \(https:\/\/tools\.example\.com\): add the origin/,
+    },
+    {
+      name: 'protocol-relative URL',
+      url: '//evil.example.com/count',
+      message:
+        /^node 'inbox\/approvals' has badgeCounter\.url '\/\/evil\.example\.com\/count': use a path on the portal/,
+    },
+    {
+      name: 'relative path',
+      url: 'api/count',
+      message: /^node 'inbox\/approvals' has badgeCounter\.url 'api\/count': use a path/,
+    },
+    {
+      name: 'script URL',
+      url: 'javascript:alert(1)',
+      message: /badgeCounter\.url 'javascript:alert\(1\)': use a path on the portal/,
+    },
+    {
+      name: 'other scheme',
+      url: 'ftp://tools.example.com/count',
+      message: /badgeCounter\.url 'ftp:\/\/tools\.example\.com\/count': use a path/,
+    },
+  ];
+  for (const { name, url, message } of rejected) {
+    test(`badge URL rejected: ${name}`, () => {
+      let error: unknown;
+      try {
+        validateShellNodes(nodesWithBadge(url), createRegistry(), { allowedOrigins: [ALLOWED] });
+      } catch (caught) {
+        error = caught;
+      }
+
+      assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+      assert.equal(error.details.length, 1);
+      assert.equal(error.details[0]?.path, 'shell.nodes[0].children[0].badgeCounter.url');
+      assert.equal(error.details[0]?.value, url);
+      assert.match(error.details[0]?.message ?? '', message);
+    });
+  }
+
+  test('badge origin needs an allowlist', () => {
+    const error = faultsOf(nodesWithBadge(`${ALLOWED}/count`));
+
+    assert.match(error.details[0]?.message ?? '', /is not in shell\.allowedOrigins \(empty\)/);
+  });
+
+  test('badge origins go to connect-src', () => {
+    const nodes = [
+      ...nodesWithBadge(`${ALLOWED}/a`),
+      {
+        pathSegment: 'other',
+        viewUrl: '/other/',
+        public: true,
+        badgeCounter: { label: 'Open', url: '/api/other/count' },
+      },
+    ];
+
+    assert.deepEqual(badgeCounterOrigins(nodes), [ALLOWED]);
   });
 });

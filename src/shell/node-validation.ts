@@ -32,12 +32,18 @@ const PATH_SEGMENT = /^[^/?#\s]+$/;
 export function validateShellNodes(
   nodes: readonly ShellNodeConfig[],
   registry: PermissionRegistry,
+  options: { allowedOrigins?: readonly string[] } = {},
 ): ValidatedNodes {
   const {
     nodes: kept,
     faults,
     dropped,
-  } = checkNodeTree(nodes, { nodePath: '', field: 'shell.nodes', parameters: [] }, registry);
+  } = checkNodeTree(
+    nodes,
+    { nodePath: '', field: 'shell.nodes', parameters: [] },
+    registry,
+    options.allowedOrigins,
+  );
 
   if (faults.length > 0) {
     throw new ConfigError(
@@ -68,15 +74,24 @@ export interface CheckedNodeTree {
 /**
  * Checks nodes below `parent` without throwing: the shell's static nodes
  * and the nodes of a MicroFrontend entity go through the same checks.
+ * `allowedOrigins` are the origins other than the portal's from which a
+ * `badgeCounter.url` may fetch its count.
  */
 export function checkNodeTree(
   nodes: readonly ShellNodeConfig[],
   parent: NodeParent,
   registry: PermissionRegistry,
+  allowedOrigins: readonly string[] = [],
 ): CheckedNodeTree {
   const findings: Findings = { faults: [], dropped: [] };
-  const kept = checkSiblings(nodes, parent, registry, findings);
+  const kept = checkSiblings(nodes, parent, { registry, allowedOrigins }, findings);
   return { nodes: kept, ...findings };
+}
+
+/** The permission registry and allowed origins that the checks compare nodes against. */
+interface NodeRules {
+  registry: PermissionRegistry;
+  allowedOrigins: readonly string[];
 }
 
 interface Findings {
@@ -94,7 +109,7 @@ interface NodeLocation {
 function checkSiblings(
   nodes: readonly ShellNodeConfig[],
   parent: NodeParent,
-  registry: PermissionRegistry,
+  rules: NodeRules,
   findings: Findings,
 ): ShellNodeConfig[] {
   const kept: ShellNodeConfig[] = [];
@@ -131,7 +146,7 @@ function checkSiblings(
 
     const parameter = parameterOf(node.pathSegment);
     const parameters = parameter ? [...parent.parameters, parameter] : parent.parameters;
-    const checked = checkNode(node, { nodePath, field, parameters }, registry, findings);
+    const checked = checkNode(node, { nodePath, field, parameters }, rules, findings);
     if (checked) {
       kept.push(checked);
     }
@@ -142,7 +157,7 @@ function checkSiblings(
 function checkNode(
   node: ShellNodeConfig,
   where: NodeLocation,
-  registry: PermissionRegistry,
+  rules: NodeRules,
   findings: Findings,
 ): ShellNodeConfig | undefined {
   const { nodePath, field } = where;
@@ -157,7 +172,7 @@ function checkNode(
     findings.faults.push(...checkDynamicSegment(node.pathSegment, where));
   }
 
-  findings.faults.push(...checkAccess(node, where, registry));
+  findings.faults.push(...checkAccess(node, where, rules.registry));
 
   const viewUrlFault = checkViewUrl(node.viewUrl, where);
   if (viewUrlFault) {
@@ -168,12 +183,15 @@ function checkNode(
 
   findings.faults.push(...checkContext(node.context, where));
   findings.faults.push(...checkLuigiOptions(node, where));
+  if (node.badgeCounter) {
+    findings.faults.push(...checkBadgeCounterUrl(node.badgeCounter.url, where, rules));
+  }
 
   const declaredChildren = node.children ?? [];
   const children = checkSiblings(
     declaredChildren,
     { nodePath, field: `${field}.children`, parameters: where.parameters },
-    registry,
+    rules,
     findings,
   );
   const hasView = typeof node.viewUrl === 'string' && node.viewUrl.trim() !== '';
@@ -356,6 +374,62 @@ function checkViewUrl(
     value: viewUrl,
     message: `node '${where.nodePath}' has viewUrl '${viewUrl}': use a path on the portal starting with / (such as /micro-frontends/catalog/) or an absolute http(s) URL`,
   };
+}
+
+/**
+ * Checks the URL of a badge's count. The shell fetches it with the user's
+ * session, so it must be a path on the portal or an absolute http(s) URL on
+ * an allowed origin. The shell page's `connect-src` admits only those origins.
+ */
+function checkBadgeCounterUrl(
+  url: string,
+  where: { nodePath: string; field: string },
+  rules: NodeRules,
+): ErrorDetail[] {
+  const path = `${where.field}.badgeCounter.url`;
+  if (url.startsWith('/') && !url.startsWith('//') && !url.startsWith('/\\')) {
+    return [];
+  }
+  if (!/^https?:\/\/[^/]/i.test(url) || !URL.canParse(url)) {
+    return [
+      {
+        path,
+        value: url,
+        message: `node '${where.nodePath}' has badgeCounter.url '${url}': use a path on the portal starting with / (such as /api/workflows/inbox/count) or an absolute http(s) URL on an origin in shell.allowedOrigins`,
+      },
+    ];
+  }
+
+  const origin = new URL(url).origin;
+  const allowed = rules.allowedOrigins.some(
+    (entry) => entry.toLowerCase() === origin.toLowerCase(),
+  );
+  if (!allowed) {
+    return [
+      {
+        path,
+        value: url,
+        message: `node '${where.nodePath}' has badgeCounter.url '${url}', whose origin ${origin} is not in shell.allowedOrigins (${rules.allowedOrigins.join(', ') || 'empty'}): add the origin to shell.allowedOrigins or serve the count from the portal`,
+      },
+    ];
+  }
+  return [];
+}
+
+/** Origins of absolute `badgeCounter.url`s, which the shell page must allow in `connect-src`. */
+export function badgeCounterOrigins(nodes: readonly ShellNodeConfig[]): string[] {
+  const origins = new Set<string>();
+  const visit = (list: readonly ShellNodeConfig[]) => {
+    for (const node of list) {
+      const url = node.badgeCounter?.url;
+      if (url && /^https?:\/\//i.test(url) && URL.canParse(url)) {
+        origins.add(new URL(url).origin);
+      }
+      visit(node.children ?? []);
+    }
+  };
+  visit(nodes);
+  return [...origins].sort();
 }
 
 /** Origins of the absolute view URLs, which the shell page must allow as frame sources. */

@@ -9,16 +9,20 @@ export const MICRO_FRONTENDS_PATH = '/micro-frontends/';
  * Content-Security-Policy of the shell page. Scripts come only from the
  * portal. Luigi core sets inline styles and loads its theme fonts from its
  * own folder, so styles allow 'unsafe-inline'. Frames come from the portal
- * and from the origins of absolute view URLs in `shell.nodes`.
+ * and from the origins of absolute view URLs in `shell.nodes`. The shell
+ * script connects to the portal and to the origins of badge counter URLs.
  */
-export function shellPagePolicy(frameOrigins: readonly string[]): string {
+export function shellPagePolicy(
+  frameOrigins: readonly string[],
+  connectOrigins: readonly string[] = [],
+): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self' data:",
-    "connect-src 'self'",
+    `connect-src ${["'self'", ...connectOrigins].join(' ')}`,
     `frame-src ${["'self'", ...frameOrigins].join(' ')}`,
     "object-src 'none'",
     "base-uri 'self'",

@@ -102,6 +102,7 @@ function checkEntity(
     entityRef: entity.entityRef,
     locationId: entity.locationId,
     file: entity.file,
+    ...(entity.docIndex === undefined ? {} : { docIndex: entity.docIndex }),
     field,
     message: `${entity.entityRef} ${message}`,
   });

@@ -137,6 +137,7 @@ describe('shell routes', () => {
     const policy = String(response.headers['content-security-policy']);
     assert.match(policy, /script-src 'self';/);
     assert.match(policy, /frame-src 'self' https:\/\/admin\.example\.com;/);
+    assert.match(policy, /connect-src 'self';/);
     assert.match(policy, /frame-ancestors 'none'/);
     assert.match(
       response.body,

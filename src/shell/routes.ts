@@ -35,6 +35,8 @@ export interface ShellRouteOptions {
   luigiVersion: string;
   /** Origins of absolute view URLs, allowed as frame sources. */
   frameOrigins: readonly string[];
+  /** Origins of absolute `badgeCounter.url`s, which the shell script may fetch from. */
+  connectOrigins?: readonly string[] | undefined;
   /** Adds the micro frontends registered in the catalog to `nodes`; only `nodes` when undefined. */
   registrations?: MicroFrontendRegistry | undefined;
   /** The JWKS and token routes for micro frontends; left out when undefined. */
@@ -57,7 +59,7 @@ export async function registerShellRoutes(
   options: ShellRouteOptions,
 ): Promise<void> {
   const page = renderShellPage({ title: options.title, luigiVersion: options.luigiVersion });
-  const pagePolicy = shellPagePolicy(options.frameOrigins);
+  const pagePolicy = shellPagePolicy(options.frameOrigins, options.connectOrigins);
 
   const sendShellPage = async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = await options.authenticate(request);

@@ -21,8 +21,11 @@ export interface TokenRouteOptions {
   issuer: string;
   lifetimeSeconds: number;
   permissions: TokenAuthorizer;
-  /** Finds the node of a route, such as `tools/deploy/:name`; undefined when no node has an audience there. */
-  findTokenNode(nodePath: string): TokenNode | undefined;
+  /**
+   * Finds the served node of a route, such as `tools/deploy/:name`, configured
+   * or registered in the catalog; undefined when no node has an audience there.
+   */
+  findTokenNode(nodePath: string): TokenNode | undefined | Promise<TokenNode | undefined>;
 }
 
 const tokenRequestSchema = z
@@ -68,10 +71,10 @@ export async function registerTokenRoutes(
       }
 
       const nodePath = trimSlashes(parsed.data.nodePath);
-      const node = options.findTokenNode(nodePath);
+      const node = await options.findTokenNode(nodePath);
       if (!node) {
         throw new NotFoundError(
-          `No shell node '${nodePath}' has an audience: give the node an audience in shell.nodes, or request the token from the micro frontend of a node that has one`,
+          `No shell node '${nodePath}' has an audience: give the node an audience in shell.nodes or its MicroFrontend entity, or request the token from the micro frontend of a node that has one`,
         );
       }
 

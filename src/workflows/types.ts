@@ -111,6 +111,12 @@ export interface RequestExecutor {
    * error fails the request without retrying.
    */
   execute(context: ExecutionContext): Promise<ExecutionResult>;
+  /**
+   * Checks the parsed parameters of a new request against what this executor
+   * can carry out, such as a configured role, and throws InputError naming
+   * the field otherwise, so a typo fails before anyone approves it.
+   */
+  checkParameters?(parameters: Record<string, unknown>): void;
 }
 
 /** A request type that a capability registers with the engine. */

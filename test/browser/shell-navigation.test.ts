@@ -4,7 +4,15 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { decodeJwt } from 'jose';
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Frame,
+  type Page,
+} from 'playwright-core';
+import { startExampleMicroFrontend } from '../../examples/micro-frontend/server.mjs';
 import { buildWebBundles } from '../../scripts/build-web.mjs';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging.js';
@@ -20,7 +28,9 @@ import {
  * Navigation per user, deep links to hidden nodes and a micro frontend that a
  * team registers in the catalog, in a real browser against the example
  * organisation. amara (Booking team) is granted the registered tool; lucia
- * (Routing team) is not.
+ * (Routing team) is not. A second registered tool, the example micro
+ * frontend with its own backend, shows that a registered view obtains JWTs
+ * for its own audience only.
  */
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -42,6 +52,15 @@ const TOOL_ROLE = `
     grants:
       - permission: ${TOOL_PERMISSION}
 `;
+
+/** Top-level nodes of the example's self-service requests that each user's roles grant. */
+const WORKFLOW_PATHS = {
+  amara: ['requests', 'approvals'],
+  lucia: ['requests', 'approvals'],
+  sofia: ['requests', 'approvals'],
+};
+/** amara's navigation in the example portal before any micro frontend is registered. */
+const AMARA_PATHS = ['home', 'catalog', ...WORKFLOW_PATHS.amara];
 
 const missingChromium = existsSync(CHROMIUM)
   ? undefined
@@ -81,6 +100,58 @@ spec:
 `;
 }
 
+/** Writes the MicroFrontend entity of the example micro frontend at `origin`, as catalog YAML. */
+function insightsEntity(origin: string): string {
+  return `apiVersion: backstage-luigi.io/v1
+kind: MicroFrontend
+metadata:
+  name: insights
+spec:
+  path: insights
+  label: Insights
+  viewUrl: ${origin}/
+  permission: ${TOOL_PERMISSION}
+  audience: ${origin}/api
+`;
+}
+
+/** Finds the frame whose URL starts with `origin`, waiting until it appears. */
+async function frameAt(page: Page, origin: string): Promise<Frame> {
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline) {
+    const frame = page.frames().find((candidate) => candidate.url().startsWith(origin));
+    if (frame) return frame;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`No frame at ${origin} appeared; frames: ${page.frames().map((f) => f.url())}`);
+}
+
+/** Sends a token request from inside a view, with extra fields, and resolves to the shell's response. */
+function requestTokenFrom(frame: Frame, extra: Record<string, unknown>) {
+  return frame.evaluate(
+    (extra) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const client = (
+          window as unknown as {
+            LuigiClient: {
+              addCustomMessageListener(
+                id: string,
+                listener: (message: Record<string, unknown>) => void,
+              ): string;
+              sendCustomMessage(message: object): void;
+            };
+          }
+        ).LuigiClient;
+        const requestId = `test-${Math.random()}`;
+        client.addCustomMessageListener('backstage-luigi.token.response', (message) => {
+          if (message.requestId === requestId) resolve(message);
+        });
+        client.sendCustomMessage({ id: 'backstage-luigi.token.request', requestId, ...extra });
+      }),
+    extra,
+  );
+}
+
 if (missingChromium && process.env.CI === 'true') {
   test('Chromium is installed', () => {
     assert.fail(`${missingChromium}; CI=true requires the browser tests to run`);
@@ -92,6 +163,7 @@ if (missingChromium && process.env.CI === 'true') {
     let portal: TestPortal;
     let browser: Browser;
     let tool: { server: Server; origin: string };
+    let insights: { url: string; close: () => Promise<void> };
     let folder: string;
     let rolesFile: string;
     let catalogFile: string;
@@ -101,6 +173,7 @@ if (missingChromium && process.env.CI === 'true') {
       await buildWebBundles(PROJECT_ROOT);
       mkdirSync(RESULTS, { recursive: true });
       tool = await startToolServer();
+      const insightsUrl = `http://127.0.0.1:${await freePort()}`;
       folder = mkdtempSync(path.join(tmpdir(), 'shell-navigation-'));
       rolesFile = path.join(folder, 'roles.yaml');
       writeFileSync(rolesFile, `${baseRoles.trimEnd()}\n${TOOL_ROLE}`);
@@ -115,12 +188,17 @@ if (missingChromium && process.env.CI === 'true') {
           },
           permission: { rolesFile },
           shell: {
-            allowedOrigins: [tool.origin],
+            allowedOrigins: [tool.origin, insightsUrl],
             permissions: [{ name: TOOL_PERMISSION, description: 'Use the deployments tool' }],
           },
         },
       });
       portal.portal.permissions.watchRolesFile(createLogger({ level: 'silent' }));
+      insights = await startExampleMicroFrontend({
+        portalUrl: portal.url,
+        audience: `${insightsUrl}/api`,
+        port: Number(new URL(insightsUrl).port),
+      });
       browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     });
 
@@ -129,6 +207,7 @@ if (missingChromium && process.env.CI === 'true') {
       portal?.portal.permissions.stopWatching();
       await portal?.close();
       await new Promise((resolve) => tool?.server.close(resolve));
+      await insights?.close();
       rmSync(folder, { recursive: true, force: true });
     });
 
@@ -162,8 +241,14 @@ if (missingChromium && process.env.CI === 'true') {
       const amara = await signInAs('amara', '/catalog');
       const sofia = await signInAs('sofia', '/catalog');
       try {
-        assert.deepEqual(await topLevelPaths(amara.context), ['catalog']);
-        assert.deepEqual(await topLevelPaths(sofia.context), ['catalog', 'locations', 'audit']);
+        assert.deepEqual(await topLevelPaths(amara.context), AMARA_PATHS);
+        assert.deepEqual(await topLevelPaths(sofia.context), [
+          'home',
+          'catalog',
+          'locations',
+          'audit',
+          ...WORKFLOW_PATHS.sofia,
+        ]);
         await shellbarEntry(sofia.page, 'Locations').first().waitFor();
         assert.equal(await shellbarEntry(amara.page, 'Locations').count(), 0);
         await amara.page.screenshot({ path: path.join(RESULTS, 'shell-navigation-developer.png') });
@@ -197,13 +282,17 @@ if (missingChromium && process.env.CI === 'true') {
       const amara = await signInAs('amara', '/catalog');
       const lucia = await signInAs('lucia', '/catalog');
       try {
-        assert.deepEqual(await topLevelPaths(amara.context), ['catalog']);
+        assert.deepEqual(await topLevelPaths(amara.context), AMARA_PATHS);
 
         writeFileSync(catalogFile, microFrontendEntity(tool.origin));
         await portal.portal.catalog.refreshAll();
 
-        assert.deepEqual(await topLevelPaths(amara.context), ['catalog', 'deployments']);
-        assert.deepEqual(await topLevelPaths(lucia.context), ['catalog']);
+        assert.deepEqual(await topLevelPaths(amara.context), [...AMARA_PATHS, 'deployments']);
+        assert.deepEqual(await topLevelPaths(lucia.context), [
+          'home',
+          'catalog',
+          ...WORKFLOW_PATHS.lucia,
+        ]);
         await amara.page.goto(`${portal.url}/deployments`);
         const frame = amara.page.frameLocator(`iframe[src^="${tool.origin}/deployments/"]`);
         await frame.getByText('Deployments tool').waitFor();
@@ -252,6 +341,145 @@ if (missingChromium && process.env.CI === 'true') {
         await frame.getByText('/entity/component/default/booking-web').waitFor();
         await page.screenshot({ path: path.join(RESULTS, 'shell-navigation-entity-tab.png') });
       } finally {
+        await context.close();
+      }
+    });
+
+    test('entity page links its tab and relations', async () => {
+      writeFileSync(catalogFile, microFrontendEntity(tool.origin));
+      await portal.portal.catalog.refreshAll();
+      const entityPage = '/catalog/component/default/booking-web';
+      const { context, page } = await signInAs('amara', entityPage);
+      try {
+        const deadline = Date.now() + WAIT_MS;
+        while (!(await topLevelPaths(context)).includes('deployments')) {
+          assert.ok(Date.now() < deadline, 'the role was not loaded again');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await page.reload();
+        const entity = page.frameLocator('iframe[src*="/micro-frontends/entity/"]');
+        const tabs = entity.getByRole('navigation', { name: 'Entity tabs' });
+        await tabs.getByRole('link', { name: 'Deployments' }).waitFor();
+        assert.equal(await entity.getByRole('navigation').count(), 1);
+        const barItems = await tabs
+          .locator('[role="tab"], a')
+          .evaluateAll((items) => items.map((item) => item.textContent));
+        assert.deepEqual(barItems, ['Overview', 'Runbooks', 'Deployments']);
+        const graph = entity.locator('svg.relations-graph');
+        await graph.waitFor();
+        const graphLinks = await graph
+          .locator('a')
+          .evaluateAll((links) => links.map((link) => link.getAttribute('aria-label')));
+        assert.deepEqual(graphLinks.sort(), [
+          'api:default/booking-api',
+          'api:default/payments-api',
+          'component:default/kestrel-ui-kit',
+          'group:default/booking-team',
+          'system:default/parcel-booking',
+        ]);
+        await page.screenshot({ path: path.join(RESULTS, 'shell-navigation-entity-graph.png') });
+
+        await graph.locator('a[aria-label="system:default/parcel-booking"]').click();
+        await page.waitForURL((url) => url.pathname === '/catalog/system/default/parcel-booking');
+        await entity
+          .getByRole('heading', { level: 1 })
+          .filter({ hasText: /parcel/i })
+          .waitFor();
+
+        await page.goto(`${portal.url}${entityPage}`);
+        await tabs.getByRole('link', { name: 'Deployments' }).click();
+        await page.waitForURL((url) => url.pathname === `${entityPage}/deployments`);
+        const tab = page.frameLocator(`iframe[src^="${tool.origin}/entity/"]`);
+        await tab.getByText('/entity/component/default/booking-web').waitFor();
+        await page.screenshot({ path: path.join(RESULTS, 'shell-navigation-entity-tab-link.png') });
+      } finally {
+        await context.close();
+      }
+    });
+
+    test('entity tab is left out for other kinds', async () => {
+      writeFileSync(catalogFile, microFrontendEntity(tool.origin));
+      await portal.portal.catalog.refreshAll();
+      const { context, page } = await signInAs('amara', '/catalog/system/default/parcel-booking');
+      try {
+        const deadline = Date.now() + WAIT_MS;
+        while (!(await topLevelPaths(context)).includes('deployments')) {
+          assert.ok(Date.now() < deadline, 'the role was not loaded again');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await page.reload();
+        const entity = page.frameLocator('iframe[src*="/micro-frontends/entity/"]');
+        await entity.locator('main[data-state="ready"]').waitFor();
+        const tabs = entity.getByRole('navigation', { name: 'Entity tabs' });
+        await tabs.getByRole('tab', { name: 'Runbooks' }).waitFor();
+        assert.equal(await tabs.getByRole('link').count(), 0);
+      } finally {
+        await context.close();
+      }
+    });
+
+    test('node parameter with a slash reaches the view', async () => {
+      const route = '/catalog?~q=booking%2Fweb';
+      const { context, page } = await signInAs('amara', '/catalog');
+      try {
+        await page.goto(`${portal.url}${route}`);
+        const catalog = page.frameLocator('iframe[src*="/micro-frontends/catalog/"]');
+        const search = catalog.getByLabel('Search');
+        await search.waitFor();
+        const deadline = Date.now() + WAIT_MS;
+        while ((await search.inputValue()) === '') {
+          assert.ok(Date.now() < deadline, 'the search field stayed empty');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        assert.equal(await search.inputValue(), 'booking/web');
+      } finally {
+        await context.close();
+      }
+    });
+
+    test('registered view gets only its own token', async () => {
+      writeFileSync(
+        catalogFile,
+        `${microFrontendEntity(tool.origin)}---\n${insightsEntity(insights.url)}`,
+      );
+      await portal.portal.catalog.refreshAll();
+      const { context, page } = await signInAs('amara', '/catalog');
+      try {
+        const deadline = Date.now() + WAIT_MS;
+        while (!(await topLevelPaths(context)).includes('insights')) {
+          assert.ok(Date.now() < deadline, 'the registered insights node was not served');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await page.goto(`${portal.url}/insights`);
+        const frame = await frameAt(page, insights.url);
+        const backend = frame.locator('#backend');
+        await backend.filter({ hasText: 'user:default/amara.okafor' }).waitFor();
+
+        const response = await requestTokenFrom(frame, {
+          nodePath: 'deployments',
+          audience: `${tool.origin}/api`,
+        });
+        assert.equal(response.audience, `${insights.url}/api`);
+        const claims = decodeJwt(String(response.token));
+        assert.equal(claims.aud, `${insights.url}/api`);
+        assert.ok((claims.exp ?? 0) - (claims.iat ?? 0) <= 300, 'lives at most 5 minutes');
+
+        const other = await context.request.post(`${portal.url}/api/shell/token`, {
+          headers: { origin: portal.url },
+          data: { nodePath: 'deployments' },
+        });
+        assert.equal(other.status(), 200);
+        const { token } = (await other.json()) as { token: string };
+        const rejected = await fetch(`${insights.url}/api/whoami`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        assert.equal(rejected.status, 401);
+        await page.screenshot({
+          path: path.join(RESULTS, 'shell-navigation-registered-token.png'),
+        });
+      } finally {
+        writeFileSync(catalogFile, microFrontendEntity(tool.origin));
+        await portal.portal.catalog.refreshAll();
         await context.close();
       }
     });

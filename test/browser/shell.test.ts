@@ -368,9 +368,10 @@ if (missingChromium && process.env.CI === 'true') {
         };
         assert.deepEqual(
           body.nodes.map((node) => node.pathSegment),
-          ['catalog'],
+          ['home', 'catalog', 'requests', 'approvals'],
         );
-        assert.deepEqual(body.globalContext.permissions, []);
+        // Basic permissions only: developers may ask for a temporary role.
+        assert.deepEqual(body.globalContext.permissions, ['role-elevation.request.create']);
         const denied = await context.request.get(`${portal.url}/api/catalog/ingestion-errors`);
         assert.equal(denied.status(), 403);
       } finally {
@@ -517,6 +518,7 @@ if (missingChromium && process.env.CI === 'true') {
     if (dialect === 'sqlite') {
       test('every page fits both window sizes', async () => {
         const pages: Array<{ path: string; view: string; ready: string }> = [
+          { path: '/home', view: 'home', ready: 'main[data-state="ready"]' },
           { path: '/catalog', view: 'catalog', ready: '#status:text-matches("^Showing")' },
           {
             path: '/catalog/component/default/booking-web',

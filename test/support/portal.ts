@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { type AppConfig, loadConfig, mergeConfig } from '../../src/config/index.js';
 import type { DialectName } from '../../src/database/index.js';
 import { createLogger } from '../../src/logging.js';
-import { createPortal, type Portal } from '../../src/server.js';
+import { type CreatePortalOptions, createPortal, type Portal } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -33,6 +33,8 @@ export interface StartTestPortalOptions {
    * leaves it in place when it closes. A fresh database of `dialect` when unset.
    */
   database?: TestDatabase;
+  /** Executors and a notifier for the request engine, passed to createPortal. */
+  workflows?: CreatePortalOptions['workflows'];
 }
 
 /** Finds a free TCP port on loopback. */
@@ -71,7 +73,12 @@ export async function startTestPortal(options: StartTestPortalOptions = {}): Pro
   const logger = options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let portal: Portal;
   try {
-    portal = await createPortal({ config, logger, backgroundRefresh: false });
+    portal = await createPortal({
+      config,
+      logger,
+      backgroundRefresh: false,
+      workflows: options.workflows,
+    });
     await portal.listen();
   } catch (error) {
     if (!shared) {

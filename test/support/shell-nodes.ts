@@ -30,7 +30,9 @@ export function generateShellNodes(groups = 30): ShellNodeConfig[] {
           tool % 2 === 0
             ? permission
             : (permissions[(group + 1) % permissions.length] ?? permission),
-        ...(tool === 5 ? { badgeCounter: { label: 'open', count: group } } : {}),
+        ...(tool === 5
+          ? { badgeCounter: { label: 'open', url: `/api/tools/${group}/open-count` } }
+          : {}),
       });
     }
     nodes.push({

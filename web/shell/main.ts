@@ -2,8 +2,10 @@
  * Configures Luigi core for the signed-in user. The server computes the
  * navigation, which holds only the nodes the user may see, and the global
  * context every micro frontend receives. This script adds what JSON cannot
- * carry: the logout function, the profile lookup and the iframe interceptor.
+ * carry: the logout function, the profile lookup, the badge count functions
+ * and the iframe interceptor.
  */
+import { withBadgeCounters } from './badges.js';
 import { applyNodeSandbox } from './frames.js';
 import { createTokenRequestListener, TOKEN_REQUEST_MESSAGE } from './tokens.js';
 
@@ -80,7 +82,7 @@ async function start(): Promise<void> {
   window.Luigi.setConfig({
     routing: { useHashRouting: false },
     navigation: {
-      nodes: config.nodes,
+      nodes: withBadgeCounters(config.nodes),
       globalContext: config.globalContext ?? {},
       // Only web components on the portal's own host load; Luigi 2.31 allows those always.
       validWebcomponentUrls: [],

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '../../database/index.js';
 import type { AnyPermissionRule, PermissionRegistry } from '../../permissions/index.js';
+import type { EntityFaultSource } from '../entity-faults.js';
 import type { CatalogTables } from '../tables.js';
 import { registerEntityRoutes } from './entities-routes.js';
 import { registerLocationRoutes } from './locations-routes.js';
@@ -34,6 +35,8 @@ export async function registerCatalogRoutes(
     registry: PermissionRegistry;
     permissions: PermissionAuthorizer;
     logger: Logger;
+    /** Other capabilities' faults about stored entities, for `GET /ingestion-errors`. */
+    faultSources?: readonly EntityFaultSource[];
   },
 ): Promise<void> {
   const db = options.database.db as Kysely<CatalogTables>;
@@ -41,6 +44,13 @@ export async function registerCatalogRoutes(
   const { registry, permissions } = options;
   const bytewiseText = await detectBytewiseText(db, dialect);
   registerEntityRoutes(app, { db, dialect, bytewiseText, registry });
-  registerLocationRoutes(app, { db, dialect, bytewiseText, registry, permissions });
+  registerLocationRoutes(app, {
+    db,
+    dialect,
+    bytewiseText,
+    registry,
+    permissions,
+    faultSources: options.faultSources,
+  });
   options.logger.debug({ prefix: '/api/catalog' }, 'catalog API routes registered');
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { NotFoundError } from '../../errors/index.js';
 import type { PermissionRegistry } from '../../permissions/index.js';
+import type { EntityFault, EntityFaultSource } from '../entity-faults.js';
 import type { CatalogErrorRow, CatalogTables } from '../tables.js';
 import type { EntityFilter } from './entity-filter.js';
 import { entityColumns, type SqlCondition } from './filter-sql.js';
@@ -23,6 +24,8 @@ export interface LocationRouteContext extends QueryContext {
   registry: PermissionRegistry;
   /** Decides catalog.entity.read, which the routes that name entities also apply. */
   permissions: PermissionAuthorizer;
+  /** Other capabilities' faults about stored entities, listed with the ingestion errors. */
+  faultSources?: readonly EntityFaultSource[] | undefined;
 }
 
 export interface LocationItem {
@@ -112,7 +115,18 @@ export function registerLocationRoutes(app: FastifyInstance, context: LocationRo
     const entityRef = singleParam(query, 'entityRef')?.trim().toLocaleLowerCase('en-US');
     const location = singleParam(query, 'location')?.trim();
     const readable = decideReadableEntities(request, context.permissions, context.registry);
-    return { items: await listIngestionReports(context, { entityRef, location, readable }) };
+    const entityFaults: EntityFault[] = [];
+    for (const source of context.faultSources ?? []) {
+      try {
+        entityFaults.push(...(await source()));
+      } catch (error) {
+        // One failing capability must not hide the ingestion errors.
+        request.log.error({ err: error }, 'reading entity faults of another capability failed');
+      }
+    }
+    return {
+      items: await listIngestionReports(context, { entityRef, location, readable, entityFaults }),
+    };
   });
 }
 
@@ -127,6 +141,9 @@ export function registerLocationRoutes(app: FastifyInstance, context: LocationRo
  * stored, because it failed validation, is kept only for callers who may
  * read every entity: no stored entity exists to check the conditions on.
  * Errors that name no entity are always kept.
+ *
+ * `entityFaults` are merged into the locations that store their entities,
+ * and are kept only when the entity is readable.
  */
 export async function listIngestionReports(
   context: QueryContext,
@@ -134,10 +151,17 @@ export async function listIngestionReports(
     entityRef?: string | undefined;
     location?: string | undefined;
     readable?: EntityFilter | undefined;
+    entityFaults?: readonly EntityFault[] | undefined;
   },
 ): Promise<LocationIngestionReport[]> {
   const db = context.db as Kysely<CatalogTables>;
   const { entityRef, location, readable } = options;
+  const entityFaults = await keepReadableFaults(context, options.entityFaults ?? [], readable);
+  const faultLocationsOfRef = [
+    ...new Set(
+      entityFaults.filter((fault) => fault.entityRef === entityRef).map((f) => f.locationId),
+    ),
+  ];
   const isReadable = (ref: SqlCondition) =>
     readable === undefined
       ? sql<boolean>`1 = 1`
@@ -166,6 +190,7 @@ export async function listIngestionReports(
         select ce.location_id from catalog_errors ce
         where ce.entity_ref = ${entityRef} and ${errorVisible}
       )
+      ${faultLocationsOfRef.length > 0 ? sql`or l.id in (${sql.join(faultLocationsOfRef)})` : sql``}
     )`);
   }
 
@@ -205,6 +230,7 @@ export async function listIngestionReports(
     });
     byLocation.set(error.location_id, list);
   }
+  mergeEntityFaults(byLocation, entityFaults);
 
   return rows.map((row) => ({
     id: row.id,
@@ -213,4 +239,56 @@ export async function listIngestionReports(
     refreshedAt: row.refreshed_at,
     errors: byLocation.get(row.id) ?? [],
   }));
+}
+
+/** Keeps the faults whose entity is stored and readable; every fault when `readable` is undefined. */
+async function keepReadableFaults(
+  context: QueryContext,
+  faults: readonly EntityFault[],
+  readable: EntityFilter | undefined,
+): Promise<readonly EntityFault[]> {
+  if (readable === undefined || faults.length === 0) {
+    return faults;
+  }
+  const refs = [...new Set(faults.map((fault) => fault.entityRef))];
+  const kept = new Set<string>();
+  for (let start = 0; start < refs.length; start += 500) {
+    const result = await sql<{ entity_ref: string }>`
+      select re.entity_ref as entity_ref from catalog_entities re
+      where re.entity_ref in (${sql.join(refs.slice(start, start + 500))})
+        and ${checkSelection(context, { filter: readable }, entityColumns('re'))}
+    `.execute(context.db);
+    for (const row of result.rows) {
+      kept.add(row.entity_ref);
+    }
+  }
+  return faults.filter((fault) => kept.has(fault.entityRef));
+}
+
+/**
+ * Adds each fault to its location's list: after the errors of the same file
+ * up to its document, or at the end when its file has none, so the stored
+ * errors keep the database's order.
+ */
+function mergeEntityFaults(
+  byLocation: Map<string, LocationIngestionReport['errors']>,
+  faults: readonly EntityFault[],
+): void {
+  for (const fault of faults) {
+    const list = byLocation.get(fault.locationId) ?? [];
+    const docIndex = fault.docIndex ?? Number.MAX_SAFE_INTEGER;
+    const after = list.findLastIndex(
+      (error) => error.file === fault.file && (error.docIndex ?? -1) <= docIndex,
+    );
+    list.splice(after === -1 ? list.length : after + 1, 0, {
+      severity: fault.severity,
+      file: fault.file,
+      ...(fault.docIndex === undefined ? {} : { docIndex: fault.docIndex }),
+      entityRef: fault.entityRef,
+      field: fault.field,
+      message: fault.message,
+      code: fault.code,
+    });
+    byLocation.set(fault.locationId, list);
+  }
 }

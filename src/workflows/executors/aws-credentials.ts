@@ -78,6 +78,9 @@ export function createAwsCredentialsExecutor(
   return {
     type: 'aws-credentials',
     trigger: 'requester',
+    checkParameters(parameters) {
+      checkAccount(resolveRole(config, parameters.role), parameters.account);
+    },
     async execute(context: ExecutionContext): Promise<ExecutionResult> {
       const { request, logger } = context;
       const role = resolveRole(config, request.parameters.role);

@@ -50,6 +50,9 @@ export function createRoleElevationExecutor(
   return {
     type: 'role-elevation',
     trigger: 'automatic',
+    checkParameters(parameters) {
+      checkElevationRole(options.permissions, parameters.role);
+    },
     async execute(context: ExecutionContext): Promise<ExecutionResult> {
       const { request } = context;
       const role = checkElevationRole(options.permissions, request.parameters.role);

@@ -56,24 +56,13 @@ export function emptyFilter(): AuditFilter {
 }
 
 /**
- * Reverses the escaping that Luigi core 2.31 applies to node parameter
- * values before it hands them to a micro frontend, such as `&sol;` for `/`
- * in `user:default/ada` (what `LuigiClient.getNodeParams(true)` undoes).
+ * Reads the filters from Luigi node parameters (`~actor=…`), unescaped as
+ * `onViewContext` delivers them, ignoring an unknown outcome.
  */
-export function unescapeNodeParam(value: string): string {
-  return value
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&quot;', '"')
-    .replaceAll('&#39;', "'")
-    .replaceAll('&sol;', '/');
-}
-
-/** Reads the filters from Luigi node parameters (`~actor=…`), ignoring an unknown outcome. */
 export function filterFromParams(params: Readonly<Record<string, string>>): AuditFilter {
   const filter = emptyFilter();
   for (const key of FILTER_KEYS) {
-    filter[key] = unescapeNodeParam(params[key] ?? '').trim();
+    filter[key] = (params[key] ?? '').trim();
   }
   if (!(OUTCOMES as readonly string[]).includes(filter.outcome)) {
     filter.outcome = '';

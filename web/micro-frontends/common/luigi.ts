@@ -7,7 +7,7 @@ export interface ViewContext {
   context: Record<string, unknown>;
   /** Values of dynamic path segments, such as `{ kind, namespace, name }`. */
   pathParams: Record<string, string>;
-  /** Luigi node parameters, the `~key=value` query parameters of the shell route. */
+  /** Luigi node parameters, the `~key=value` query parameters of the shell route, unescaped. */
   nodeParams: Record<string, string>;
 }
 
@@ -32,7 +32,9 @@ export function onViewContext(render: (view: ViewContext) => void): void {
   const read = (): ViewContext => ({
     context: (LuigiClient.getContext() ?? {}) as Record<string, unknown>,
     pathParams: { ...LuigiClient.getPathParams() },
-    nodeParams: { ...LuigiClient.getNodeParams() },
+    // Luigi core 2.31 escapes <, >, ", ' and / in node parameter values (`/` becomes `&sol;`);
+    // `true` reverses that, so `~entity=component:default/shop` arrives as written.
+    nodeParams: { ...LuigiClient.getNodeParams(true) },
   });
   // The second argument skips Luigi's third-party-cookie check, which a same-origin view
   // does not need.

@@ -5,7 +5,11 @@ import { readIngestionLocations } from '../common/ingestion.js';
 import { onViewContext, showLoading, type ViewContext } from '../common/luigi.js';
 import { CATALOG_LOCATION_READ, holdsPermission } from '../common/permissions.js';
 import { renderProblem } from '../common/problems.js';
+import { readEntityTabs, renderEntityTabLinks, tabsForEntity } from './entity-tabs.js';
 import type { Entity } from './model.js';
+import { renderRelationsGraph } from './relations-graph.js';
+import { renderRequestLink } from './request-link.js';
+import { RUNBOOKS_TAB } from './runbooks.js';
 import {
   renderAbout,
   renderHeader,
@@ -15,6 +19,7 @@ import {
   renderRelations,
   renderSpec,
 } from './sections.js';
+import { mountEntityTabBar } from './tab-bar.js';
 
 const main = byId<HTMLElement>('entity');
 
@@ -44,7 +49,13 @@ onViewContext((view) => {
   const catalogPath =
     typeof view.context.catalogPath === 'string' ? view.context.catalogPath : '/catalog';
   const readsLocations = holdsPermission(view.context, CATALOG_LOCATION_READ);
-  void showEntity(target, ref, { catalogPath, readsLocations });
+  const openRunbooks = view.nodeParams.tab === RUNBOOKS_TAB;
+  void showEntity(target, ref, {
+    catalogPath,
+    readsLocations,
+    context: view.context,
+    openRunbooks,
+  });
 });
 
 /** Reads the entity from the path parameters, or from `?entity=kind:namespace/name` outside the shell. */
@@ -65,7 +76,12 @@ function entityFromView(view: ViewContext): EntityName | undefined {
 async function showEntity(
   target: EntityName,
   ref: string,
-  options: { catalogPath: string; readsLocations: boolean | undefined },
+  options: {
+    catalogPath: string;
+    readsLocations: boolean | undefined;
+    context: Record<string, unknown>;
+    openRunbooks: boolean;
+  },
 ): Promise<void> {
   request?.abort();
   const current = new AbortController();
@@ -104,13 +120,23 @@ async function showEntity(
   replaceChildren(
     main,
     renderHeader(entity, ref),
+    renderRequestLink(ref, options.context),
     renderAbout(entity, options.catalogPath),
     renderLinks(entity),
+    renderRelationsGraph(entity, ref, options.catalogPath),
     renderRelations(entity, options.catalogPath),
     renderSpec(entity),
     renderKeyValues('labels', 'Labels', entity.metadata.labels),
     renderKeyValues('annotations', 'Annotations', entity.metadata.annotations),
   );
+  mountEntityTabBar(main, target, {
+    openRunbooks: options.openRunbooks,
+    links: renderEntityTabLinks(
+      tabsForEntity(readEntityTabs(options.context), entity, options.context),
+      target,
+      options.catalogPath,
+    ),
+  });
   // The shell's context lists the user's basic permissions, so a developer's page
   // view makes no call that the server would reject with 403.
   if (options.readsLocations !== false) {

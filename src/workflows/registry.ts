@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { RequestExecutor, RequestTypeDefinition } from './types.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: types of every parameter shape share one registry.
+export type AnyRequestType = RequestTypeDefinition<any>;
+
+/** The request types and their executors, registered by the capabilities before the engine starts. */
+export class WorkflowRegistry {
+  private readonly types = new Map<string, AnyRequestType>();
+  private readonly executors = new Map<string, RequestExecutor>();
+
+  /** Registers request types; a name registered twice is an error. */
+  registerTypes(...types: AnyRequestType[]): void {
+    for (const type of types) {
+      if (this.types.has(type.name)) {
+        throw new Error(`Request type ${type.name} is already registered`);
+      }
+      this.types.set(type.name, type);
+    }
+  }
+
+  /** Registers executors; a type without a definition, or with an executor already, is an error. */
+  registerExecutors(...executors: RequestExecutor[]): void {
+    for (const executor of executors) {
+      if (!this.types.has(executor.type)) {
+        throw new Error(`Executor for ${executor.type} names no registered request type`);
+      }
+      if (this.executors.has(executor.type)) {
+        throw new Error(`Request type ${executor.type} already has an executor`);
+      }
+      this.executors.set(executor.type, executor);
+    }
+  }
+
+  getType(name: string): AnyRequestType | undefined {
+    return this.types.get(name);
+  }
+
+  listTypes(): AnyRequestType[] {
+    return [...this.types.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  typeNames(): string[] {
+    return this.listTypes().map((type) => type.name);
+  }
+
+  getExecutor(type: string): RequestExecutor | undefined {
+    return this.executors.get(type);
+  }
+
+  /** The types whose executor runs in the background as soon as a request is approved. */
+  automaticTypes(): string[] {
+    return [...this.executors.values()]
+      .filter((executor) => executor.trigger === 'automatic')
+      .map((executor) => executor.type);
+  }
+}
+
+/** The JSON Schema of a type's parameters, as a form builder reads it. */
+export function parametersJsonSchema(type: AnyRequestType): Record<string, unknown> {
+  return z.toJSONSchema(type.parameters, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+}

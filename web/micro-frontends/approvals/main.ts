@@ -1,0 +1,136 @@
+import '../common/workflows.css';
+import { getJson } from '../common/api.js';
+import { byId, h, replaceChildren } from '../common/dom.js';
+import { onViewContext, showLoading } from '../common/luigi.js';
+import { renderProblem } from '../common/problems.js';
+import {
+  describeFailure,
+  type InboxItem,
+  postJson,
+  renderFacts,
+  type WorkflowRequest,
+} from '../common/workflow-api.js';
+
+const main = byId<HTMLElement>('approvals');
+const refreshButton = byId<HTMLButtonElement>('refresh');
+const statusLine = byId<HTMLParagraphElement>('status');
+const results = byId<HTMLDivElement>('results');
+
+let started = false;
+
+onViewContext(() => {
+  if (!started) {
+    started = true;
+    void loadInbox();
+  }
+});
+refreshButton.addEventListener('click', () => void loadInbox());
+
+async function loadInbox(): Promise<void> {
+  main.dataset.state = 'loading';
+  statusLine.textContent = 'Loading your inbox…';
+  showLoading(true);
+  const inbox = await getJson<{ items: InboxItem[] }>('/api/workflows/inbox');
+  showLoading(false);
+
+  if (!inbox.ok) {
+    statusLine.textContent = '';
+    replaceChildren(
+      results,
+      renderProblem(inbox.status, inbox.message, {
+        action: 'read the approval inbox',
+        notFound:
+          'Requests are turned off on this portal: an administrator sets workflows.rulesFile to turn them on.',
+      }),
+    );
+    main.dataset.state = 'ready';
+    return;
+  }
+
+  const items = inbox.data.items;
+  statusLine.textContent =
+    items.length === 0
+      ? 'Nothing waits for your approval.'
+      : `${items.length} ${items.length === 1 ? 'request waits' : 'requests wait'} for your decision, oldest first.`;
+  replaceChildren(
+    results,
+    items.length > 0
+      ? h('ol', { id: 'inbox', class: 'request-cards' }, ...items.map(renderCard))
+      : null,
+  );
+  main.dataset.state = 'ready';
+}
+
+function renderCard(item: InboxItem): HTMLElement {
+  const commentId = `comment-${item.id}`;
+  const comment = h('textarea', { id: commentId, name: 'comment', rows: '2' });
+  const approveButton = h(
+    'button',
+    { type: 'button', class: 'approve' },
+    item.selfApproval ? 'Approve my own request (break-glass)' : 'Approve',
+  );
+  const denyButton = h('button', { type: 'button', class: 'deny' }, 'Deny');
+  const outcome = h('p', { class: 'decision-outcome', role: 'status', 'aria-live': 'polite' });
+  const card = h(
+    'li',
+    { class: 'request-card', 'data-request-id': item.id },
+    h('h3', null, `${item.type} requested by ${item.requester}`),
+    item.selfApproval
+      ? h(
+          'p',
+          { class: 'notice' },
+          `Break-glass: rule ${item.ruleId ?? ''} lets you approve your own request. Explain why in the comment; the request then goes to the review queue.`,
+        )
+      : null,
+    renderFacts(item),
+    h(
+      'div',
+      { class: 'decision-form' },
+      h(
+        'label',
+        { for: commentId },
+        'Comment',
+        h('span', { class: 'muted' }, item.selfApproval ? ' (required)' : ' (optional)'),
+      ),
+      comment,
+      h('div', { class: 'form-actions' }, approveButton, denyButton),
+      outcome,
+    ),
+  );
+
+  const decide = async (decision: 'approve' | 'deny'): Promise<void> => {
+    approveButton.disabled = true;
+    denyButton.disabled = true;
+    const text = comment.value.trim();
+    const result = await postJson<WorkflowRequest>(
+      `/api/workflows/requests/${item.id}/${decision}`,
+      text ? { comment: text } : {},
+    );
+    if (!result.ok) {
+      approveButton.disabled = false;
+      denyButton.disabled = false;
+      outcome.className = 'decision-outcome field-error';
+      outcome.dataset.status = String(result.status);
+      const field = result.details.find((detail) => detail.path === 'comment');
+      outcome.textContent = field
+        ? `Comment: ${field.message}`
+        : describeFailure(result, `${decision} this request`);
+      return;
+    }
+
+    const request = result.data;
+    card.dataset.decided = decision;
+    comment.disabled = true;
+    outcome.className = 'decision-outcome notice';
+    outcome.dataset.status = String(result.status);
+    outcome.textContent =
+      decision === 'deny'
+        ? 'You denied this request.'
+        : request.state === 'submitted'
+          ? `Your approval is recorded: ${request.approvalsReceived} of ${request.approvalsRequired}. The request waits for more approvals.`
+          : 'You approved this request. The portal runs it now.';
+  };
+  approveButton.addEventListener('click', () => void decide('approve'));
+  denyButton.addEventListener('click', () => void decide('deny'));
+  return card;
+}
