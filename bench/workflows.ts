@@ -102,17 +102,17 @@ async function runConcurrently(
 async function postJson(client: HttpClient, url: string, json: unknown): Promise<unknown> {
   const response = await client.request(url, { method: 'POST', json });
   if (response.status >= 300) {
-    throw new Error(`POST ${url} answered ${response.status}: ${response.body}`);
+    throw new Error(`POST ${url} failed with status ${response.status}: ${response.body}`);
   }
   return JSON.parse(response.body) as unknown;
 }
 
 /**
  * Measures the request engine end to end over HTTP on loopback with the
- * example organisation and approval rules: amara creates production
- * deployments of booking-api, her teammate jonas approves them, and the
- * signed webhook executor calls a loopback receiver that checks each
- * signature. Then amara's staging deployments, which the rules approve
+ * example organisation and approval rules. Amara creates production
+ * deployments of booking-api and her teammate jonas approves them. The
+ * signed webhook executor then calls a loopback receiver that checks each
+ * signature. Last, amara's staging deployments, which the rules approve
  * automatically, are timed from create to webhook call.
  */
 export async function benchmarkWorkflows(options: {

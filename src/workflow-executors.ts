@@ -12,9 +12,9 @@ import { createRequestNotifier, type WebhookRequestNotifier } from './workflows/
 import type { RequestExecutor } from './workflows/types.js';
 
 export interface ConfiguredWorkflowParts {
-  /** The executors that the config sets up; role elevation always, the others when configured. */
+  /** The executors that the config sets up: role elevation always, the others when configured. */
   executors: RequestExecutor[];
-  /** The Slack-compatible notifier of `workflows.notifications`; undefined when it is not set. */
+  /** The Slack-compatible notifier of `workflows.notifications`, or undefined when it is not set. */
   notifier: WebhookRequestNotifier | undefined;
   /** The store of role elevations, which feeds the permission engine's temporary members. */
   elevations: RoleElevationStore;
