@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type AuditTrail, requestContext } from '../audit/index.js';
 import { CATALOG_ENTITY_READ, CATALOG_ENTITY_RESOURCE_TYPE } from '../catalog/api/index.js';
 import type { DatabaseHandle } from '../database/index.js';
-import { NotAllowedError, NotFoundError } from '../errors/index.js';
+import { InputError, NotAllowedError, NotFoundError } from '../errors/index.js';
 import type { AccessDenial } from '../http/index.js';
 import type { PermissionService } from '../permissions/index.js';
 import { RUNBOOK_READ } from './permissions.js';
@@ -52,7 +52,7 @@ export async function registerRunbookRoutes(
         );
       }
       const { kind, namespace, name } = request.params as Record<string, string>;
-      const entityRef = `${kind}:${namespace}/${name}`.toLocaleLowerCase('en-US');
+      const entityRef = checkEntityRef(`${kind}:${namespace}/${name}`);
 
       const entity = await findEntity(permissions, entityRef);
       if (
@@ -107,6 +107,27 @@ export async function registerRunbookRoutes(
       return reply.header('cache-control', 'no-store').send(body);
     },
   );
+}
+
+/** Letters, digits and `-`, `_`, `.`: the characters of Backstage kinds, namespaces and names. */
+const REF_PART = /^[a-z0-9][a-z0-9._-]*$/i;
+
+/**
+ * Returns the lowercase reference of the path's kind, namespace and name,
+ * or throws InputError for a part that no entity can have, such as one with
+ * a NUL, which PostgreSQL would reject in a comparison.
+ */
+function checkEntityRef(raw: string): string {
+  const [kind = '', rest = ''] = raw.split(':');
+  const parts = [kind, ...rest.split('/')];
+  if (parts.every((part) => REF_PART.test(part))) {
+    return raw.toLocaleLowerCase('en-US');
+  }
+  const shown = JSON.stringify(raw.slice(0, 200));
+  const message = `Entity reference ${shown} is invalid: kind, namespace and name contain only letters, digits, '-', '_' and '.', such as /api/runbooks/by-entity/component/default/orders-service`;
+  throw new InputError(message, {
+    details: [{ path: 'entityRef', value: raw.slice(0, 200), message }],
+  });
 }
 
 async function findEntity(

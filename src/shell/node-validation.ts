@@ -351,6 +351,10 @@ function checkContext(
   }));
 }
 
+/** C0 controls and DEL, which browsers drop from a URL or refuse. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it finds.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 /**
  * A view URL is a path on the portal (`/micro-frontends/catalog/`) or an
  * absolute http(s) URL. Relative paths would resolve against the shell's
@@ -363,16 +367,19 @@ function checkViewUrl(
   if (viewUrl === undefined || viewUrl.trim() === '') {
     return undefined;
   }
-  if (viewUrl.startsWith('/') && !viewUrl.startsWith('//')) {
+  // Browsers drop tabs and line breaks inside a URL and read `/\` as `//`,
+  // so `/\evil.example` or `/\t/evil.example` would frame another origin.
+  const hidesOrigin = CONTROL_CHARACTER.test(viewUrl) || viewUrl.startsWith('/\\');
+  if (!hidesOrigin && viewUrl.startsWith('/') && !viewUrl.startsWith('//')) {
     return undefined;
   }
-  if (/^https?:\/\/[^/]/i.test(viewUrl) && URL.canParse(viewUrl)) {
+  if (!hidesOrigin && /^https?:\/\/[^/]/i.test(viewUrl) && URL.canParse(viewUrl)) {
     return undefined;
   }
   return {
     path: `${where.field}.viewUrl`,
     value: viewUrl,
-    message: `node '${where.nodePath}' has viewUrl '${viewUrl}': use a path on the portal starting with / (such as /micro-frontends/catalog/) or an absolute http(s) URL`,
+    message: `node '${where.nodePath}' has viewUrl '${viewUrl}': use a path on the portal starting with / (such as /micro-frontends/catalog/) or an absolute http(s) URL, without control characters or a backslash after the first /`,
   };
 }
 
@@ -387,6 +394,26 @@ function checkBadgeCounterUrl(
   rules: NodeRules,
 ): ErrorDetail[] {
   const path = `${where.field}.badgeCounter.url`;
+  const fault = (reason: string): ErrorDetail[] => [
+    {
+      path,
+      value: url,
+      message: `node '${where.nodePath}' has badgeCounter.url '${url}': ${reason}`,
+    },
+  ];
+  // Browsers drop tabs and line breaks inside a URL, so `/\t/host` would
+  // reach another origin.
+  if (CONTROL_CHARACTER.test(url) || url.includes(' ')) {
+    return fault(
+      'it contains a control character or space; percent-encode it, such as %20 for a space',
+    );
+  }
+  const pathname = url.split(/[?#]/, 1)[0] ?? '';
+  if (pathname.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
+    return fault(
+      "it has a '.' or '..' segment, which the browser resolves to another path; write the path the count is served at",
+    );
+  }
   if (url.startsWith('/') && !url.startsWith('//') && !url.startsWith('/\\')) {
     return [];
   }
@@ -400,7 +427,13 @@ function checkBadgeCounterUrl(
     ];
   }
 
-  const origin = new URL(url).origin;
+  const parsed = new URL(url);
+  if (parsed.username !== '' || parsed.password !== '') {
+    return fault(
+      'it carries a user name or password, which every browser would receive and fetch rejects, so authenticate the count request another way, such as with a cookie or token of its own origin',
+    );
+  }
+  const origin = parsed.origin;
   const allowed = rules.allowedOrigins.some(
     (entry) => entry.toLowerCase() === origin.toLowerCase(),
   );

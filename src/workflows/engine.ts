@@ -512,11 +512,21 @@ export class RequestEngine {
 
     const nowIso = this.now().toISOString();
     await this.db.transaction().execute(async (trx) => {
+      // A submitted request whose lifetime has ended is expired, even before
+      // the sweeper records it, so it cannot be cancelled any more.
       const changed = await trx
         .updateTable('workflow_requests')
         .set({ state: 'cancelled', updated_at: nowIso })
         .where('id', '=', id)
-        .where('state', 'in', ['submitted', 'approved'])
+        .where((eb) =>
+          eb.or([
+            eb('state', '=', 'approved'),
+            eb.and([
+              eb('state', '=', 'submitted'),
+              eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', nowIso)]),
+            ]),
+          ]),
+        )
         .executeTakeFirst();
       if (Number(changed.numUpdatedRows) === 0) {
         const current = await findRequestRow(trx, id);
@@ -821,6 +831,10 @@ async function setState(
     .execute();
 }
 
+/** C0 controls and DEL, except tab, line feed and carriage return. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it rejects.
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
 function normalizeText(value: unknown, field: string): string | null {
   if (value === undefined || value === null) {
     return null;
@@ -831,6 +845,19 @@ function normalizeText(value: unknown, field: string): string | null {
     });
   }
   const trimmed = value.trim();
+  if (CONTROL_CHARACTER.test(trimmed)) {
+    // PostgreSQL cannot store NUL in text, and no other control character
+    // belongs in a sentence that approvers and the audit trail show.
+    throw new InputError(`${field} contains a control character`, {
+      details: [
+        {
+          path: field,
+          message:
+            'must not contain control characters such as NUL; write plain text, with line breaks if needed',
+        },
+      ],
+    });
+  }
   if (trimmed.length > MAX_TEXT_LENGTH) {
     throw new InputError(`${field} is too long`, {
       details: [{ path: field, message: `must be at most ${MAX_TEXT_LENGTH} characters` }],

@@ -3,16 +3,17 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { WorkflowsConfig } from '../config/index.js';
 import type { DatabaseHandle } from '../database/index.js';
+import { PortalError } from '../errors/index.js';
 import type { PermissionDefinition, Principal } from '../permissions/index.js';
 import type { RequestAuthorizer } from './approvers.js';
-import { type RequestAuditTrail, RequestEngine } from './engine.js';
+import { ENGINE_ACTOR, type RequestAuditTrail, RequestEngine } from './engine.js';
 import { ExpirySweeper } from './expiry-sweeper.js';
 import { requestTypePermissions, workflowBasePermissions } from './permissions.js';
 import { WorkflowRegistry } from './registry.js';
 import { builtInRequestTypes } from './request-types.js';
 import { registerWorkflowRoutes } from './routes.js';
 import type { ApprovalRulesFile } from './rules-file.js';
-import { ApprovalRulesSource } from './rules-watch.js';
+import { ApprovalRulesSource, type RulesReload } from './rules-watch.js';
 import { ExecutionRunner } from './runner.js';
 import type { RequestNotifier } from './types.js';
 
@@ -159,7 +160,7 @@ export function createWorkflows(options: CreateWorkflowsOptions): Workflows {
         sweeper.start();
       }
       if (startOptions.watchRules ?? true) {
-        rules.watch(logger);
+        rules.watch(logger, (reload) => recordRulesReload(options, reload));
       }
     },
     async stop() {
@@ -168,4 +169,35 @@ export function createWorkflows(options: CreateWorkflowsOptions): Workflows {
       await started.stop();
     },
   };
+}
+
+/**
+ * Records a reload of the watched rules file as `approval-rules.reloaded`,
+ * with the rule ids when it succeeded or the faults when the last good rules
+ * stayed in force.
+ */
+async function recordRulesReload(
+  options: CreateWorkflowsOptions,
+  reload: RulesReload,
+): Promise<void> {
+  const base = {
+    actor: ENGINE_ACTOR,
+    action: 'approval-rules.reloaded',
+    target: options.config.rulesFile,
+  };
+  if (reload.result === 'reloaded') {
+    await options.audit.append(options.database.db, {
+      ...base,
+      outcome: 'succeeded',
+      details: { rules: reload.rules.rules.map((rule) => rule.id) },
+    });
+    return;
+  }
+  const error = reload.error;
+  await options.audit.append(options.database.db, {
+    ...base,
+    outcome: 'failed',
+    reason: `${error instanceof Error ? error.message : String(error)}; the previous rules stay in force`,
+    details: { faults: error instanceof PortalError ? error.details : [] },
+  });
 }

@@ -5,13 +5,17 @@ import type { RequestTypeDefinition } from './types.js';
 /** Lowercase words joined by dashes, such as `production` or `eu-west-staging`. */
 const ENVIRONMENT = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
+/** C0 controls and DEL, which no entity reference, version, git ref or role contains. PostgreSQL cannot store NUL either. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it rejects.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 const entityRef = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(512)
   .transform((value, context) => {
-    const normalized = normalizeEntityRef(value);
+    const normalized = CONTROL_CHARACTER.test(value) ? undefined : normalizeEntityRef(value);
     if (!normalized) {
       context.addIssue({
         code: 'custom',
@@ -31,11 +35,19 @@ const environment = z
     'must be lowercase letters and digits joined by single dashes, such as production',
   );
 
-const role = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(256, 'must be at most 256 characters');
+/** A one-line value without control characters, trimmed. */
+function singleLine(maxLength: number) {
+  return z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(maxLength, `must be at most ${maxLength} characters`)
+    .refine((value) => !CONTROL_CHARACTER.test(value), {
+      message: 'must not contain control characters such as NUL or line breaks',
+    });
+}
+
+const role = singleLine(256);
 
 export const deploymentParametersSchema = z
   .object({
@@ -43,9 +55,9 @@ export const deploymentParametersSchema = z
     entity: entityRef,
     environment,
     /** A released version, such as 1.4.2. */
-    version: z.string().trim().min(1, 'must not be empty').max(128).optional(),
+    version: singleLine(128).optional(),
     /** A branch, tag or commit to deploy instead of a version. */
-    gitRef: z.string().trim().min(1, 'must not be empty').max(256).optional(),
+    gitRef: singleLine(256).optional(),
   })
   .strict()
   .superRefine((value, context) => {

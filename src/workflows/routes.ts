@@ -169,6 +169,16 @@ function requestId(request: FastifyRequest): string {
 }
 
 function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+  if (typeof input === 'string') {
+    // Fastify reads a text/plain body as a string.
+    const message = 'expected a JSON object: send it with content-type: application/json';
+    throw new InputError(
+      `The ${what} is text, not JSON: send a JSON object with content-type: application/json`,
+      {
+        details: [{ path: '(top level)', value: input.slice(0, 60), message }],
+      },
+    );
+  }
   const result = schema.safeParse(input);
   if (!result.success) {
     throw new InputError(`The ${what} is invalid`, {

@@ -7,6 +7,11 @@ import { type ApprovalRulesFile, loadApprovalRules } from './rules-file.js';
 /** Wait after the last change event before reloading, so a file written in parts is read whole. */
 const RELOAD_DELAY_MS = 200;
 
+/** Result of one reload of the watched rules file, with the new rules or the fault that kept the rules in force. */
+export type RulesReload =
+  | { result: 'reloaded'; rules: ApprovalRulesFile }
+  | { result: 'rejected'; error: unknown };
+
 /** The approval rules in force, reloaded when the file changes; a faulty file leaves the last good rules. */
 export class ApprovalRulesSource {
   private rules: ApprovalRulesFile;
@@ -30,7 +35,7 @@ export class ApprovalRulesSource {
   }
 
   /** Reloads on every change of the file; the folder is watched because editors replace files by renaming. */
-  watch(logger: Logger): void {
+  watch(logger: Logger, onReload?: (reload: RulesReload) => Promise<void>): void {
     if (this.watcher) {
       return;
     }
@@ -40,7 +45,12 @@ export class ApprovalRulesSource {
         return;
       }
       clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.reloadAndLog(logger), RELOAD_DELAY_MS);
+      this.timer = setTimeout(() => {
+        const reload = this.reloadAndLog(logger);
+        onReload?.(reload).catch((error: unknown) => {
+          logger.error({ err: error, rulesFile: this.file }, 'recording the rules reload failed');
+        });
+      }, RELOAD_DELAY_MS);
     });
     this.watcher.on('error', (error) => {
       logger.error(
@@ -56,13 +66,14 @@ export class ApprovalRulesSource {
     this.watcher = undefined;
   }
 
-  private reloadAndLog(logger: Logger): void {
+  private reloadAndLog(logger: Logger): RulesReload {
     try {
       this.reload();
       logger.info(
         { rulesFile: this.file, rules: this.rules.rules.length },
         'approval rules reloaded',
       );
+      return { result: 'reloaded', rules: this.rules };
     } catch (error) {
       logger.error(
         {
@@ -72,6 +83,7 @@ export class ApprovalRulesSource {
         },
         `approval rules not reloaded, the previous rules stay in force: ${formatErrorForTerminal(error).split('\n')[0]}`,
       );
+      return { result: 'rejected', error };
     }
   }
 }

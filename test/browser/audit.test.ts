@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
 import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type FrameLocator,
-  type Page,
-} from 'playwright-core';
-import { buildWebBundles } from '../../scripts/build-web.mjs';
+  assertNoViolationsOrErrors,
+  createFindings,
+  launchChromium,
+  ORGANISATION_LOCATION,
+  prepareWebBundles,
+  saveScreenshot,
+  shellbarEntries,
+  signIn,
+  TALL_WINDOW,
+  topLevelPaths,
+  viewFrame,
+  whenChromiumInstalled,
+} from '../support/browser.js';
 import { describeEachDialect } from '../support/databases.js';
-import { PROJECT_ROOT, startTestPortal, type TestPortal } from '../support/portal.js';
+import { startTestPortal, type TestPortal } from '../support/portal.js';
 
 /**
  * The Audit micro frontend in a real browser, against the example
@@ -19,68 +24,13 @@ import { PROJECT_ROOT, startTestPortal, type TestPortal } from '../support/porta
  * team) does not, and her denied request is one of the records sofia reads.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const RESULTS = path.join(PROJECT_ROOT, 'test-results');
-/** The example users' password, from examples/app-config.yaml. */
-const DEMO_PASSWORD = 'demo';
 const AMARA = 'user:default/amara.okafor';
 const SOFIA = 'user:default/sofia.rossi';
-const ORGANISATION_FILE = path.join(PROJECT_ROOT, 'examples', 'catalog', 'all.yaml');
-const WAIT_MS = 15_000;
 /** Records per page of the Audit view, from web/micro-frontends/audit/model.ts. */
 const PAGE_SIZE = 25;
 
-const missingChromium = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} is missing: install Debian's chromium package to run the browser tests`;
-
-interface BrowserFindings {
-  /** Console messages about Content-Security-Policy violations. */
-  violations: string[];
-  pageErrors: string[];
-}
-
-async function signIn(
-  browser: Browser,
-  baseUrl: string,
-  username: string,
-  startPath: string,
-  findings: BrowserFindings,
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  context.setDefaultTimeout(WAIT_MS);
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (/Content[- ]Security[- ]Policy/i.test(message.text())) {
-      findings.violations.push(message.text());
-    }
-  });
-  page.on('pageerror', (error) => findings.pageErrors.push(`${username}: ${error.message}`));
-
-  await page.goto(`${baseUrl}${startPath}`);
-  assert.match(
-    page.url(),
-    /\/dev-idp\//,
-    `expected the development sign-in form, got ${page.url()}`,
-  );
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => url.pathname === startPath.split('?')[0]);
-  return { context, page };
-}
-
 function auditFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe[src*="/micro-frontends/audit/"]');
+  return viewFrame(page, 'audit');
 }
 
 /** Waits until the view has loaded a page of records whose status line matches. */
@@ -95,62 +45,24 @@ async function searchAction(frame: FrameLocator, action: string): Promise<void> 
   await waitForList(frame, /that match|No audit record matches/);
 }
 
-/** Checks that every built bundle is newer than every file under web/ and scripts/build-web.mjs. */
-function isWebBuildCurrent(): boolean {
-  const built = [
-    'shell/shell.js',
-    'micro-frontends/audit/main.js',
-    'micro-frontends/audit/main.css',
-  ];
-  const builtTimes = built.map((file) => {
-    const target = path.join(PROJECT_ROOT, 'dist', 'web', file);
-    return existsSync(target) ? statSync(target).mtimeMs : 0;
-  });
-  const web = path.join(PROJECT_ROOT, 'web');
-  const sources = [
-    path.join(PROJECT_ROOT, 'scripts', 'build-web.mjs'),
-    ...readdirSync(web, { recursive: true, encoding: 'utf8' }).map((file) => path.join(web, file)),
-  ];
-  // A file that another process removed meanwhile counts as old.
-  const newestSource = Math.max(
-    ...sources.map((file) => (existsSync(file) ? statSync(file).mtimeMs : 0)),
-  );
-  return Math.min(...builtTimes) > newestSource;
-}
-
-if (missingChromium && process.env.CI === 'true') {
-  test('Chromium is installed', () => {
-    assert.fail(`${missingChromium}; CI=true requires the browser tests to run`);
-  });
-} else if (missingChromium) {
-  test('audit view in Chromium', { skip: missingChromium }, () => {});
-} else {
-  before(async () => {
-    // Other browser test files rebuild dist/web too, and a rebuild removes
-    // the folder first, so this file rebuilds only when a source is newer.
-    if (!isWebBuildCurrent()) {
-      await buildWebBundles(PROJECT_ROOT);
-    }
-    mkdirSync(RESULTS, { recursive: true });
-  });
+whenChromiumInstalled('audit view in Chromium', () => {
+  before(prepareWebBundles);
 
   describeEachDialect('audit view in Chromium', ({ dialect }) => {
     let portal: TestPortal;
     let browser: Browser;
-    const findings: BrowserFindings = { violations: [], pageErrors: [] };
+    const findings = createFindings();
 
     before(async () => {
       portal = await startTestPortal({
         dialect,
         overrides: {
           catalog: {
-            locations: [
-              { type: 'file', target: ORGANISATION_FILE, rules: [{ allow: ['User', 'Group'] }] },
-            ],
+            locations: [ORGANISATION_LOCATION],
           },
         },
       });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
     });
 
     after(async () => {
@@ -158,28 +70,27 @@ if (missingChromium && process.env.CI === 'true') {
       await portal?.close();
     });
 
-    async function screenshot(page: Page, name: string): Promise<void> {
-      await page.screenshot({ path: path.join(RESULTS, `audit-${name}-${dialect}.png`) });
+    function signInAs(username: string, startPath: string) {
+      return signIn(browser, {
+        baseUrl: portal.url,
+        username,
+        startPath,
+        findings,
+        viewport: TALL_WINDOW,
+      });
+    }
+
+    function screenshot(page: Page, name: string): Promise<void> {
+      return saveScreenshot(page, `audit-${name}-${dialect}`);
     }
 
     test('audit node is hidden from developers', async () => {
-      const { context, page } = await signIn(browser, portal.url, 'amara', '/catalog', findings);
+      const { context, page } = await signInAs('amara', '/catalog');
       try {
-        await page
-          .frameLocator('iframe[src*="/micro-frontends/catalog/"]')
-          .locator('#status')
-          .waitFor();
+        await viewFrame(page, 'catalog').locator('#status').waitFor();
 
-        const config = await context.request.get(`${portal.url}/api/shell/config`);
-        const body = (await config.json()) as { nodes: Array<{ pathSegment: string }> };
-        assert.equal(
-          body.nodes.some((node) => node.pathSegment === 'audit'),
-          false,
-        );
-        assert.equal(
-          await page.locator('.fd-shellbar').getByText('Audit', { exact: true }).count(),
-          0,
-        );
+        assert.equal((await topLevelPaths(context, portal.url)).includes('audit'), false);
+        assert.equal(await shellbarEntries(page, 'Audit').count(), 0);
         const denied = await context.request.get(`${portal.url}/api/audit/events`);
         assert.equal(denied.status(), 403);
       } finally {
@@ -188,13 +99,11 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('audit page shows sign-ins and denials', async () => {
-      const { context, page } = await signIn(browser, portal.url, 'sofia', '/audit', findings);
+      const { context, page } = await signInAs('sofia', '/audit');
       try {
         const frame = auditFrame(page);
         await waitForList(frame, /^Showing records 1–/);
-        assert.ok(
-          (await page.locator('.fd-shellbar').getByText('Audit', { exact: true }).count()) > 0,
-        );
+        assert.ok((await shellbarEntries(page, 'Audit').count()) > 0);
 
         const signIn = frame.locator('#records tbody tr', { hasText: 'auth.sign-in' }).first();
         assert.match((await signIn.textContent()) ?? '', new RegExp(SOFIA.replaceAll('.', '\\.')));
@@ -223,7 +132,7 @@ if (missingChromium && process.env.CI === 'true') {
           details: { index },
         });
       }
-      const { context, page } = await signIn(browser, portal.url, 'sofia', '/audit', findings);
+      const { context, page } = await signInAs('sofia', '/audit');
       try {
         const frame = auditFrame(page);
         await waitForList(frame, /^Showing records/);
@@ -255,12 +164,12 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('audit page opens one record', async () => {
-      const amara = await signIn(browser, portal.url, 'amara', '/catalog', findings);
+      const amara = await signInAs('amara', '/catalog');
       const denied = await amara.context.request.get(`${portal.url}/api/audit/events`);
       assert.equal(denied.status(), 403);
       await amara.context.close();
 
-      const { context, page } = await signIn(browser, portal.url, 'sofia', '/audit', findings);
+      const { context, page } = await signInAs('sofia', '/audit');
       try {
         const frame = auditFrame(page);
         await waitForList(frame, /^Showing records/);
@@ -315,12 +224,9 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('audit page explains a bad time range', async () => {
-      const { context, page } = await signIn(
-        browser,
-        portal.url,
+      const { context, page } = await signInAs(
         'sofia',
         '/audit?~since=2024-05-02T00:00:00.000Z&~until=2024-05-01T00:00:00.000Z',
-        findings,
       );
       try {
         const frame = auditFrame(page);
@@ -334,8 +240,7 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('pages run without policy violations or script errors', () => {
-      assert.deepEqual(findings.violations, []);
-      assert.deepEqual(findings.pageErrors, []);
+      assertNoViolationsOrErrors(findings);
     });
   });
-}
+});

@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { buildWebBundles } from '../../scripts/build-web.mjs';
+import type { Browser } from 'playwright-core';
+import {
+  launchChromium,
+  prepareWebBundles,
+  saveScreenshot,
+  signIn,
+  TALL_WINDOW,
+  viewFrame,
+  whenChromiumInstalled,
+} from '../support/browser.js';
 import { describeEachDialect } from '../support/databases.js';
-import { PROJECT_ROOT, startTestPortal, type TestPortal } from '../support/portal.js';
+import { startTestPortal, type TestPortal } from '../support/portal.js';
 
 /**
  * The Home node of the example portal in a real browser. amara (Booking team)
@@ -13,55 +19,8 @@ import { PROJECT_ROOT, startTestPortal, type TestPortal } from '../support/porta
  * sections; sofia (Platform team, a platform admin) also gets Locations and Audit.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const RESULTS = path.join(PROJECT_ROOT, 'test-results');
-const WAIT_MS = 15_000;
-
-const missingChromium = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} is missing: install Debian's chromium package to run the browser tests`;
-
-/** Signs in from the landing page `/` and waits until the shell has opened the Home node. */
-async function signInAtRoot(
-  browser: Browser,
-  baseUrl: string,
-  username: string,
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  context.setDefaultTimeout(WAIT_MS);
-  const page = await context.newPage();
-  await page.goto(`${baseUrl}/`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill('demo');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => url.pathname === '/home');
-  return { context, page };
-}
-
-function homeFrame(page: Page) {
-  return page.frameLocator('iframe[src*="/micro-frontends/home/"]');
-}
-
-if (missingChromium && process.env.CI === 'true') {
-  test('Chromium is installed', () => {
-    assert.fail(`${missingChromium}; CI=true requires the browser tests to run`);
-  });
-} else if (missingChromium) {
-  test('home node in Chromium', { skip: missingChromium }, () => {});
-} else {
-  before(async () => {
-    await buildWebBundles(PROJECT_ROOT);
-    mkdirSync(RESULTS, { recursive: true });
-  });
+whenChromiumInstalled('home node in Chromium', () => {
+  before(prepareWebBundles);
 
   describeEachDialect('home node in Chromium', ({ dialect }) => {
     let portal: TestPortal;
@@ -69,7 +28,7 @@ if (missingChromium && process.env.CI === 'true') {
 
     before(async () => {
       portal = await startTestPortal({ dialect });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
     });
 
     after(async () => {
@@ -77,10 +36,21 @@ if (missingChromium && process.env.CI === 'true') {
       await portal?.close();
     });
 
+    /** Signs in from the landing page `/` and waits until the shell has opened the Home node. */
+    function signInAtRoot(username: string) {
+      return signIn(browser, {
+        baseUrl: portal.url,
+        username,
+        startPath: '/',
+        landingPath: '/home',
+        viewport: TALL_WINDOW,
+      });
+    }
+
     test('home shows groups, owned entities and shortcuts', async () => {
-      const { context, page } = await signInAtRoot(browser, portal.url, 'amara');
+      const { context, page } = await signInAtRoot('amara');
       try {
-        const home = homeFrame(page);
+        const home = viewFrame(page, 'home');
         await home.locator('main[data-state="ready"]').waitFor();
         await home.getByRole('heading', { name: 'Welcome, Amara Okafor' }).waitFor();
 
@@ -120,7 +90,7 @@ if (missingChromium && process.env.CI === 'true') {
           'noopener noreferrer',
         );
         assert.equal(await home.locator('[data-fault="shortcut"]').count(), 0);
-        await page.screenshot({ path: path.join(RESULTS, `home-developer-${dialect}.png`) });
+        await saveScreenshot(page, `home-developer-${dialect}`);
 
         await home.locator('#owned').getByRole('link', { name: 'Booking website' }).click();
         await page.waitForURL((url) => url.pathname === '/catalog/component/default/booking-web');
@@ -130,9 +100,9 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('home shortcuts follow the roles', async () => {
-      const { context, page } = await signInAtRoot(browser, portal.url, 'sofia');
+      const { context, page } = await signInAtRoot('sofia');
       try {
-        const home = homeFrame(page);
+        const home = viewFrame(page, 'home');
         await home.locator('main[data-state="ready"]').waitFor();
         const shortcuts = await home
           .locator('#shortcuts li > a')
@@ -142,10 +112,10 @@ if (missingChromium && process.env.CI === 'true') {
 
         await home.locator('#shortcuts').getByRole('link', { name: 'Locations' }).click();
         await page.waitForURL((url) => url.pathname === '/locations');
-        await page.screenshot({ path: path.join(RESULTS, `home-admin-shortcut-${dialect}.png`) });
+        await saveScreenshot(page, `home-admin-shortcut-${dialect}`);
       } finally {
         await context.close();
       }
     });
   });
-}
+});

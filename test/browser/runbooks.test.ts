@@ -1,18 +1,23 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import type { Browser, FrameLocator } from 'playwright-core';
 import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type FrameLocator,
-  type Page,
-} from 'playwright-core';
-import { buildWebBundles } from '../../scripts/build-web.mjs';
+  type BrowserFindings,
+  createFindings,
+  launchChromium,
+  ORGANISATION_LOCATION,
+  prepareWebBundles,
+  saveScreenshot,
+  signIn,
+  TALL_WINDOW,
+  viewFrame,
+  whenChromiumInstalled,
+} from '../support/browser.js';
 import { describeEachDialect } from '../support/databases.js';
-import { PROJECT_ROOT, startTestPortal, type TestPortal } from '../support/portal.js';
+import { startTestPortal, type TestPortal } from '../support/portal.js';
 
 /**
  * The Runbooks tab of the Entity micro frontend in a real browser, with the
@@ -20,22 +25,6 @@ import { PROJECT_ROOT, startTestPortal, type TestPortal } from '../support/porta
  * runbooks carry the usual XSS payloads. Hannah (Security team) reads the
  * payment gateway but not its runbook.
  */
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const RESULTS = path.join(PROJECT_ROOT, 'test-results');
-/** The example users' password, from examples/app-config.yaml. */
-const DEMO_PASSWORD = 'demo';
-const ORGANISATION_FILE = path.join(PROJECT_ROOT, 'examples', 'catalog', 'all.yaml');
-const WAIT_MS = 15_000;
 
 /** Each payload sets window.__xss in the frame or the shell, or opens a dialog, when it runs. */
 const HOSTILE_MARKDOWN = `# Hostile runbook
@@ -81,73 +70,14 @@ spec:
   owner: booking-team
 `;
 
-const missingChromium = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} is missing: install Debian's chromium package to run the browser tests`;
-
-/** What the browser reported while the runbooks were shown. */
-interface BrowserFindings {
-  dialogs: string[];
-  /** Console messages about Content-Security-Policy violations. */
-  violations: string[];
-  pageErrors: string[];
-}
-
-async function signIn(
-  browser: Browser,
-  baseUrl: string,
-  username: string,
-  startPath: string,
-  findings: BrowserFindings,
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  context.setDefaultTimeout(WAIT_MS);
-  const page = await context.newPage();
-  page.on('dialog', (dialog) => {
-    findings.dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  page.on('console', (message) => {
-    if (/Content[- ]Security[- ]Policy/i.test(message.text())) {
-      findings.violations.push(message.text());
-    }
-  });
-  page.on('pageerror', (error) => findings.pageErrors.push(`${username}: ${error.message}`));
-
-  await page.goto(`${baseUrl}${startPath}`);
-  assert.match(
-    page.url(),
-    /\/dev-idp\//,
-    `expected the development sign-in form, got ${page.url()}`,
-  );
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => url.pathname === startPath);
-  return { context, page };
-}
-
-function entityFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe[src*="/micro-frontends/entity/"]');
-}
-
 /** Opens the Runbooks tab and waits until the panel has loaded. */
 async function openRunbooks(frame: FrameLocator): Promise<void> {
   await frame.getByRole('tab', { name: 'Runbooks' }).click();
   await frame.locator('#runbooks-panel[data-state="ready"]').waitFor();
 }
 
-if (missingChromium && process.env.CI === 'true') {
-  test('Chromium is installed', () => {
-    assert.fail(`${missingChromium}; CI=true requires the browser tests to run`);
-  });
-} else if (missingChromium) {
-  test('runbooks tab in Chromium', { skip: missingChromium }, () => {});
-} else {
-  before(async () => {
-    await buildWebBundles(PROJECT_ROOT);
-    mkdirSync(RESULTS, { recursive: true });
-  });
+whenChromiumInstalled('runbooks tab in Chromium', () => {
+  before(prepareWebBundles);
 
   describeEachDialect('runbooks tab in Chromium', ({ dialect }) => {
     let folder: string;
@@ -163,13 +93,13 @@ if (missingChromium && process.env.CI === 'true') {
         overrides: {
           catalog: {
             locations: [
-              { type: 'file', target: ORGANISATION_FILE, rules: [{ allow: ['User', 'Group'] }] },
+              ORGANISATION_LOCATION,
               { type: 'file', target: path.join(folder, 'catalog-info.yaml') },
             ],
           },
         },
       });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
     });
 
     after(async () => {
@@ -178,12 +108,22 @@ if (missingChromium && process.env.CI === 'true') {
       rmSync(folder, { recursive: true, force: true });
     });
 
+    function signInAs(username: string, startPath: string, findings: BrowserFindings) {
+      return signIn(browser, {
+        baseUrl: portal.url,
+        username,
+        startPath,
+        findings,
+        viewport: TALL_WINDOW,
+      });
+    }
+
     test('hostile runbook runs no script', async () => {
-      const findings: BrowserFindings = { dialogs: [], violations: [], pageErrors: [] };
+      const findings = createFindings();
       const startPath = '/catalog/component/default/hostile-runbooks';
-      const { context, page } = await signIn(browser, portal.url, 'amara', startPath, findings);
+      const { context, page } = await signInAs('amara', startPath, findings);
       try {
-        const frame = entityFrame(page);
+        const frame = viewFrame(page, 'entity');
         await openRunbooks(frame);
         const panel = frame.locator('#runbooks-panel');
         await panel.locator('article.runbook > h2', { hasText: 'Hostile runbook' }).waitFor();
@@ -220,28 +160,28 @@ if (missingChromium && process.env.CI === 'true') {
         );
         assert.deepEqual(findings.pageErrors, []);
 
-        await page.screenshot({ path: path.join(RESULTS, `runbooks-hostile-${dialect}.png`) });
+        await saveScreenshot(page, `runbooks-hostile-${dialect}`);
       } finally {
         await context.close();
       }
     });
 
     test('restricted runbook shows a notice', async () => {
-      const findings: BrowserFindings = { dialogs: [], violations: [], pageErrors: [] };
+      const findings = createFindings();
       const startPath = '/catalog/component/default/payment-gateway';
-      const { context, page } = await signIn(browser, portal.url, 'hannah', startPath, findings);
+      const { context, page } = await signInAs('hannah', startPath, findings);
       try {
-        const frame = entityFrame(page);
+        const frame = viewFrame(page, 'entity');
         await openRunbooks(frame);
         const notice = frame.locator('#runbooks-panel [data-problem="restricted"]');
         await notice.waitFor();
         assert.match((await notice.textContent()) ?? '', /Runbooks are restricted/);
         assert.equal(await frame.locator('#runbooks-panel article.runbook').count(), 0);
 
-        await page.screenshot({ path: path.join(RESULTS, `runbooks-restricted-${dialect}.png`) });
+        await saveScreenshot(page, `runbooks-restricted-${dialect}`);
       } finally {
         await context.close();
       }
     });
   });
-}
+});

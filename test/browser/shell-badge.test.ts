@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { buildWebBundles } from '../../scripts/build-web.mjs';
+import type { Browser, Page } from 'playwright-core';
 import type { ShellNodeConfig } from '../../src/config/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { BADGE_TIMEOUT_MS } from '../../web/shell/badges.js';
 import {
-  EXAMPLE_CONFIG,
-  freePort,
-  PROJECT_ROOT,
-  startTestPortal,
-  type TestPortal,
-} from '../support/portal.js';
+  createFindings,
+  launchChromium,
+  prepareWebBundles,
+  saveScreenshot,
+  shellbarEntries,
+  signIn,
+  whenChromiumInstalled,
+} from '../support/browser.js';
+import { EXAMPLE_CONFIG, freePort, startTestPortal, type TestPortal } from '../support/portal.js';
 
 /**
  * Badge counters in the shell's navigation, in a real browser. The Catalog
@@ -23,23 +23,7 @@ import {
  * one returns 42, one fails with 500 and one is slower than the shell's timeout.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const RESULTS = path.join(PROJECT_ROOT, 'test-results');
-const WAIT_MS = 15_000;
 const COMPONENTS_URL = '/api/catalog/entities/by-query?filter=kind=component&limit=0';
-
-const missingChromium = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} is missing: install Debian's chromium package to run the browser tests`;
 
 /** A counter service on its own loopback origin that records the headers of each count request. */
 interface CounterServer {
@@ -104,39 +88,45 @@ function counterNode(origin: string, pathSegment: string, label: string): ShellN
   };
 }
 
-async function signIn(
-  browser: Browser,
-  baseUrl: string,
-  username: string,
-): Promise<{ context: BrowserContext; page: Page; pageErrors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(WAIT_MS);
-  const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(`${baseUrl}/catalog`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill('demo');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => url.pathname === '/catalog');
-  return { context, page, pageErrors };
+/**
+ * Starts a counter server and a portal with the example's nodes, a badge on
+ * Catalog and the nodes of `counterNodes`, which count from the server's origin.
+ */
+async function startBadgePortal(
+  counterNodes: (origin: string) => ShellNodeConfig[],
+): Promise<{ portal: TestPortal; counter: CounterServer }> {
+  let portalOrigin = '';
+  const counter = await startCounterServer(await freePort(), () => portalOrigin);
+  try {
+    const portal = await startTestPortal({
+      overrides: {
+        shell: {
+          allowedOrigins: [counter.origin],
+          nodes: nodesWithBadges(counterNodes(counter.origin)),
+        },
+      },
+    });
+    portalOrigin = new URL(portal.url).origin;
+    return { portal, counter };
+  } catch (error) {
+    await new Promise((resolve) => counter.server.close(resolve));
+    throw error;
+  }
+}
+
+/** Signs in as `username` at `/catalog`, collecting the page's script errors. */
+async function signInAtCatalog(browser: Browser, baseUrl: string, username: string) {
+  const findings = createFindings();
+  const signedIn = await signIn(browser, { baseUrl, username, startPath: '/catalog', findings });
+  return { ...signedIn, pageErrors: findings.pageErrors };
 }
 
 function badge(page: Page, label: string) {
   return page.locator(`.fd-counter[aria-label="${label}"]`).first();
 }
 
-if (missingChromium && process.env.CI === 'true') {
-  test('Chromium is installed', () => {
-    assert.fail(`${missingChromium}; CI=true requires the browser tests to run`);
-  });
-} else if (missingChromium) {
-  test('badge counters in Chromium', { skip: missingChromium }, () => {});
-} else {
-  before(async () => {
-    await buildWebBundles(PROJECT_ROOT);
-    mkdirSync(RESULTS, { recursive: true });
-  });
+whenChromiumInstalled('badge counters in Chromium', () => {
+  before(prepareWebBundles);
 
   describe('badge counters in Chromium [sqlite]', () => {
     let portal: TestPortal;
@@ -144,21 +134,11 @@ if (missingChromium && process.env.CI === 'true') {
     let browser: Browser;
 
     before(async () => {
-      let portalOrigin = '';
-      counter = await startCounterServer(await freePort(), () => portalOrigin);
-      portal = await startTestPortal({
-        overrides: {
-          shell: {
-            allowedOrigins: [counter.origin],
-            nodes: nodesWithBadges([
-              counterNode(counter.origin, 'count', 'Tasks'),
-              counterNode(counter.origin, 'broken', 'Broken'),
-            ]),
-          },
-        },
-      });
-      portalOrigin = new URL(portal.url).origin;
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      ({ portal, counter } = await startBadgePortal((origin) => [
+        counterNode(origin, 'count', 'Tasks'),
+        counterNode(origin, 'broken', 'Broken'),
+      ]));
+      browser = await launchChromium();
     });
 
     after(async () => {
@@ -168,7 +148,7 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('badges show the fetched counts', async () => {
-      const { context, page, pageErrors } = await signIn(browser, portal.url, 'amara');
+      const { context, page, pageErrors } = await signInAtCatalog(browser, portal.url, 'amara');
       try {
         const response = await context.request.get(`${portal.url}${COMPONENTS_URL}`);
         assert.equal(response.status(), 200);
@@ -182,7 +162,7 @@ if (missingChromium && process.env.CI === 'true') {
         );
         await badge(page, 'Tasks count').waitFor();
         assert.equal((await badge(page, 'Tasks count').textContent())?.trim(), '42');
-        await page.screenshot({ path: path.join(RESULTS, 'shell-badge-counts.png') });
+        await saveScreenshot(page, 'shell-badge-counts');
 
         assert.ok(counter.requests.some((request) => request.path === '/broken'));
         assert.equal(await badge(page, 'Broken count').count(), 0);
@@ -193,7 +173,7 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('other origins get no session cookie', async () => {
-      const { context, page } = await signIn(browser, portal.url, 'amara');
+      const { context, page } = await signInAtCatalog(browser, portal.url, 'amara');
       try {
         await badge(page, 'Tasks count').waitFor();
         const counted = counter.requests.filter((request) => request.path === '/count');
@@ -224,18 +204,10 @@ if (missingChromium && process.env.CI === 'true') {
     let browser: Browser;
 
     before(async () => {
-      let portalOrigin = '';
-      counter = await startCounterServer(await freePort(), () => portalOrigin);
-      portal = await startTestPortal({
-        overrides: {
-          shell: {
-            allowedOrigins: [counter.origin],
-            nodes: nodesWithBadges([counterNode(counter.origin, 'slow', 'Slow')]),
-          },
-        },
-      });
-      portalOrigin = new URL(portal.url).origin;
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      ({ portal, counter } = await startBadgePortal((origin) => [
+        counterNode(origin, 'slow', 'Slow'),
+      ]));
+      browser = await launchChromium();
     });
 
     after(async () => {
@@ -246,10 +218,10 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('slow counter times out without a badge', async () => {
-      const { context, page, pageErrors } = await signIn(browser, portal.url, 'amara');
+      const { context, page, pageErrors } = await signInAtCatalog(browser, portal.url, 'amara');
       try {
         const started = Date.now();
-        await page.locator('.fd-shellbar').getByText('Slow', { exact: true }).first().waitFor();
+        await shellbarEntries(page, 'Slow').first().waitFor();
         await badge(page, 'Components you may read').waitFor();
 
         assert.ok(counter.requests.some((request) => request.path === '/slow'));
@@ -259,11 +231,11 @@ if (missingChromium && process.env.CI === 'true') {
           Date.now() - started < BADGE_TIMEOUT_MS * 2,
           `the menu took ${Date.now() - started} ms`,
         );
-        await page.screenshot({ path: path.join(RESULTS, 'shell-badge-slow.png') });
+        await saveScreenshot(page, 'shell-badge-slow');
         assert.deepEqual(pageErrors, []);
       } finally {
         await context.close();
       }
     });
   });
-}
+});

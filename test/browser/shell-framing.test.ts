@@ -1,27 +1,22 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type Frame,
-  type Page,
-} from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startExampleMicroFrontend } from '../../examples/micro-frontend/server.mjs';
-import { buildWebBundles } from '../../scripts/build-web.mjs';
 import { loadConfig } from '../../src/config/index.js';
 import {
-  EXAMPLE_CONFIG,
-  freePort,
-  PROJECT_ROOT,
-  startTestPortal,
-  type TestPortal,
-} from '../support/portal.js';
+  frameAt,
+  launchChromium,
+  prepareWebBundles,
+  requestTokenFrom,
+  saveScreenshot,
+  signIn,
+  TOKEN_REQUEST,
+  whenChromiumInstalled,
+} from '../support/browser.js';
+import { EXAMPLE_CONFIG, freePort, startTestPortal, type TestPortal } from '../support/portal.js';
 
 /**
  * Framing and JWTs in a real browser. Two example micro frontends run on
@@ -30,29 +25,11 @@ import {
  * amara lacks catalog.location.read, so she may not use deploy.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const RESULTS = path.join(PROJECT_ROOT, 'test-results');
-const DEMO_PASSWORD = 'demo';
-const WAIT_MS = 15_000;
 /** How long a page waits for messages that must never arrive. */
 const SILENCE_MS = 1_500;
 const INSIGHTS_AUDIENCE = 'https://insights.example.com';
 const DEPLOY_AUDIENCE = 'https://deploy.example.com';
 const HOSTILE_AUDIENCE = 'https://hostile.example.com';
-const TOKEN_REQUEST = 'backstage-luigi.token.request';
-
-const missingChromium = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} is missing: install Debian's chromium package to run the browser tests`;
 
 /**
  * The hostile origin's pages. Each records every message it receives in
@@ -93,65 +70,7 @@ async function startHostileServer(
   return { url: `http://127.0.0.1:${port}`, server };
 }
 
-async function signIn(
-  browser: Browser,
-  baseUrl: string,
-  username: string,
-  startPath: string,
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(WAIT_MS);
-  const page = await context.newPage();
-  await page.goto(`${baseUrl}${startPath}`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => url.pathname === startPath);
-  return { context, page };
-}
-
-/** Finds the frame whose URL starts with `origin`, waiting until it appears. */
-async function frameAt(page: Page, origin: string): Promise<Frame> {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    const frame = page.frames().find((candidate) => candidate.url().startsWith(origin));
-    if (frame) return frame;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`No frame at ${origin} appeared; frames: ${page.frames().map((f) => f.url())}`);
-}
-
-/** Sends a token request from inside a view, with extra fields, and resolves to the shell's response. */
-function requestTokenFrom(frame: Frame, extra: Record<string, unknown>) {
-  return frame.evaluate(
-    ({ id, extra }) =>
-      new Promise<Record<string, unknown>>((resolve) => {
-        const client = (window as unknown as { LuigiClient: LuigiClientApi }).LuigiClient;
-        const requestId = `test-${Math.random()}`;
-        client.addCustomMessageListener('backstage-luigi.token.response', (message) => {
-          if (message.requestId === requestId) resolve(message);
-        });
-        client.sendCustomMessage({ id, requestId, ...extra });
-      }),
-    { id: TOKEN_REQUEST, extra },
-  );
-}
-
-interface LuigiClientApi {
-  addCustomMessageListener(
-    id: string,
-    listener: (message: Record<string, unknown>) => void,
-  ): string;
-  sendCustomMessage(message: object): void;
-}
-
-if (missingChromium && process.env.CI === 'true') {
-  test('Chromium is installed', () => {
-    assert.fail(`${missingChromium}; CI=true requires the browser tests to run`);
-  });
-} else if (missingChromium) {
-  test('shell framing in Chromium', { skip: missingChromium }, () => {});
-} else {
+whenChromiumInstalled('shell framing in Chromium', () => {
   // Framing does not depend on the database, so it runs on SQLite only.
   describe('shell framing in Chromium', () => {
     let portal: TestPortal;
@@ -161,8 +80,7 @@ if (missingChromium && process.env.CI === 'true') {
     let hostile: { url: string; server: Server };
 
     before(async () => {
-      await buildWebBundles(PROJECT_ROOT);
-      mkdirSync(RESULTS, { recursive: true });
+      await prepareWebBundles();
 
       // The views' URLs go into the portal's config, and the portal's URL into the views.
       const insightsUrl = `http://127.0.0.1:${await freePort()}`;
@@ -212,7 +130,7 @@ if (missingChromium && process.env.CI === 'true') {
         audience: DEPLOY_AUDIENCE,
         port: Number(new URL(deployUrl).port),
       });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
     });
 
     after(async () => {
@@ -225,8 +143,12 @@ if (missingChromium && process.env.CI === 'true') {
       );
     });
 
+    function signInAs(username: string, startPath: string) {
+      return signIn(browser, { baseUrl: portal.url, username, startPath });
+    }
+
     test('shell page CSP lists configured frame origins', async () => {
-      const { context, page } = await signIn(browser, portal.url, 'sofia', '/insights');
+      const { context, page } = await signInAs('sofia', '/insights');
       try {
         const response = await context.request.get(`${portal.url}/insights`, {
           headers: { accept: 'text/html' },
@@ -251,7 +173,7 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('iframes get the declared sandbox only', async () => {
-      const { context, page } = await signIn(browser, portal.url, 'sofia', '/insights');
+      const { context, page } = await signInAs('sofia', '/insights');
       try {
         await frameAt(page, insights.url);
         const external = page.locator(`iframe[src^="${insights.url}"]`);
@@ -278,7 +200,7 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('view backend accepts its own token', async () => {
-      const { context, page } = await signIn(browser, portal.url, 'sofia', '/insights');
+      const { context, page } = await signInAs('sofia', '/insights');
       try {
         const frame = await frameAt(page, insights.url);
         const output = frame.locator('#backend');
@@ -287,14 +209,14 @@ if (missingChromium && process.env.CI === 'true') {
           await output.textContent(),
           'user:default/sofia.rossi, permissions: audit.event.read, catalog.location.read',
         );
-        await page.screenshot({ path: path.join(RESULTS, 'shell-framing-token.png') });
+        await saveScreenshot(page, 'shell-framing-token');
       } finally {
         await context.close();
       }
     });
 
     test('view cannot request another audience', async () => {
-      const { context, page } = await signIn(browser, portal.url, 'sofia', '/insights');
+      const { context, page } = await signInAs('sofia', '/insights');
       try {
         const frame = await frameAt(page, insights.url);
         await frame.locator('#backend').filter({ hasText: 'user:default/sofia.rossi' }).waitFor();
@@ -314,7 +236,7 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('backend rejects another node token', async () => {
-      const { context } = await signIn(browser, portal.url, 'sofia', '/insights');
+      const { context } = await signInAs('sofia', '/insights');
       try {
         const issued = await context.request.post(`${portal.url}/api/shell/token`, {
           headers: { origin: portal.url },
@@ -336,7 +258,7 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('token route checks node and origin', async () => {
-      const { context } = await signIn(browser, portal.url, 'amara', '/insights');
+      const { context } = await signInAs('amara', '/insights');
       try {
         const post = (nodePath: string, origin: string) =>
           context.request.post(`${portal.url}/api/shell/token`, {
@@ -353,7 +275,7 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('hostile page cannot frame the shell', async () => {
-      const { context, page } = await signIn(browser, portal.url, 'sofia', '/insights');
+      const { context, page } = await signInAs('sofia', '/insights');
       try {
         await page.goto(`${hostile.url}/frame-shell`);
         await page.waitForTimeout(SILENCE_MS);
@@ -369,7 +291,7 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('hostile opener gets no answer', async () => {
-      const { context, page } = await signIn(browser, portal.url, 'sofia', '/insights');
+      const { context, page } = await signInAs('sofia', '/insights');
       try {
         await page.goto(`${hostile.url}/opener`);
         const [popup] = await Promise.all([
@@ -392,7 +314,7 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('navigated view gets no context or token', async () => {
-      const { context, page } = await signIn(browser, portal.url, 'sofia', '/hostile');
+      const { context, page } = await signInAs('sofia', '/hostile');
       try {
         // In its own node the impostor page gets responses, which shows that its probe works.
         const ownFrame = await frameAt(page, hostile.url);
@@ -413,13 +335,13 @@ if (missingChromium && process.env.CI === 'true') {
         const navigated = page.frames().find((frame) => frame.url().startsWith(hostile.url));
         assert.ok(navigated, 'the insights iframe shows the impostor page');
         assert.deepEqual(await navigated.evaluate(() => (window as unknown as Probe).received), []);
-        await page.screenshot({ path: path.join(RESULTS, 'shell-framing-hostile.png') });
+        await saveScreenshot(page, 'shell-framing-hostile');
       } finally {
         await context.close();
       }
     });
   });
-}
+});
 
 interface Probe {
   received: Array<{

@@ -1,21 +1,27 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type Frame,
-  type Page,
-} from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { startExampleMicroFrontend } from '../../examples/micro-frontend/server.mjs';
-import { buildWebBundles } from '../../scripts/build-web.mjs';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging.js';
+import {
+  frameAt,
+  launchChromium,
+  pollUntil,
+  prepareWebBundles,
+  requestTokenFrom,
+  saveScreenshot,
+  shellbarEntries,
+  signIn,
+  topLevelPaths,
+  viewFrame,
+  whenChromiumInstalled,
+} from '../support/browser.js';
 import {
   EXAMPLE_CONFIG,
   freePort,
@@ -33,18 +39,6 @@ import {
  * for its own audience only.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const RESULTS = path.join(PROJECT_ROOT, 'test-results');
-const WAIT_MS = 15_000;
 const TOOL_PERMISSION = 'tools.deployments.view';
 const TOOL_ROLE = `
   - name: deployers
@@ -61,10 +55,6 @@ const WORKFLOW_PATHS = {
 };
 /** amara's navigation in the example portal before any micro frontend is registered. */
 const AMARA_PATHS = ['home', 'catalog', ...WORKFLOW_PATHS.amara];
-
-const missingChromium = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} is missing: install Debian's chromium package to run the browser tests`;
 
 /** Serves the registered micro frontend on its own loopback origin: a page that names its path. */
 async function startToolServer(): Promise<{ server: Server; origin: string }> {
@@ -115,50 +105,7 @@ spec:
 `;
 }
 
-/** Finds the frame whose URL starts with `origin`, waiting until it appears. */
-async function frameAt(page: Page, origin: string): Promise<Frame> {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    const frame = page.frames().find((candidate) => candidate.url().startsWith(origin));
-    if (frame) return frame;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`No frame at ${origin} appeared; frames: ${page.frames().map((f) => f.url())}`);
-}
-
-/** Sends a token request from inside a view, with extra fields, and resolves to the shell's response. */
-function requestTokenFrom(frame: Frame, extra: Record<string, unknown>) {
-  return frame.evaluate(
-    (extra) =>
-      new Promise<Record<string, unknown>>((resolve) => {
-        const client = (
-          window as unknown as {
-            LuigiClient: {
-              addCustomMessageListener(
-                id: string,
-                listener: (message: Record<string, unknown>) => void,
-              ): string;
-              sendCustomMessage(message: object): void;
-            };
-          }
-        ).LuigiClient;
-        const requestId = `test-${Math.random()}`;
-        client.addCustomMessageListener('backstage-luigi.token.response', (message) => {
-          if (message.requestId === requestId) resolve(message);
-        });
-        client.sendCustomMessage({ id: 'backstage-luigi.token.request', requestId, ...extra });
-      }),
-    extra,
-  );
-}
-
-if (missingChromium && process.env.CI === 'true') {
-  test('Chromium is installed', () => {
-    assert.fail(`${missingChromium}; CI=true requires the browser tests to run`);
-  });
-} else if (missingChromium) {
-  test('shell navigation in Chromium', { skip: missingChromium }, () => {});
-} else {
+whenChromiumInstalled('shell navigation in Chromium', () => {
   describe('shell navigation in Chromium [sqlite]', () => {
     let portal: TestPortal;
     let browser: Browser;
@@ -170,8 +117,7 @@ if (missingChromium && process.env.CI === 'true') {
     const baseRoles = readFileSync(path.join(PROJECT_ROOT, 'examples', 'roles.yaml'), 'utf8');
 
     before(async () => {
-      await buildWebBundles(PROJECT_ROOT);
-      mkdirSync(RESULTS, { recursive: true });
+      await prepareWebBundles();
       tool = await startToolServer();
       const insightsUrl = `http://127.0.0.1:${await freePort()}`;
       folder = mkdtempSync(path.join(tmpdir(), 'shell-navigation-'));
@@ -199,7 +145,7 @@ if (missingChromium && process.env.CI === 'true') {
         audience: `${insightsUrl}/api`,
         port: Number(new URL(insightsUrl).port),
       });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
     });
 
     after(async () => {
@@ -211,48 +157,39 @@ if (missingChromium && process.env.CI === 'true') {
       rmSync(folder, { recursive: true, force: true });
     });
 
-    async function signInAs(
-      username: string,
-      startPath: string,
-    ): Promise<{ context: BrowserContext; page: Page }> {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      context.setDefaultTimeout(WAIT_MS);
-      const page = await context.newPage();
-      await page.goto(`${portal.url}${startPath}`);
-      await page.getByLabel('Username').fill(username);
-      await page.getByLabel('Password').fill('demo');
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.waitForURL((url) => url.pathname === startPath);
-      return { context, page };
+    function signInAs(username: string, startPath: string) {
+      return signIn(browser, { baseUrl: portal.url, username, startPath });
     }
 
-    async function topLevelPaths(context: BrowserContext): Promise<string[]> {
-      const response = await context.request.get(`${portal.url}/api/shell/config`);
-      assert.equal(response.status(), 200);
-      const body = (await response.json()) as { nodes: Array<{ pathSegment: string }> };
-      return body.nodes.map((node) => node.pathSegment);
+    /** Writes `entities` as the catalog file of registered tools and refreshes the catalog. */
+    async function registerTools(entities: string): Promise<void> {
+      writeFileSync(catalogFile, entities);
+      await portal.portal.catalog.refreshAll();
     }
 
-    function shellbarEntry(page: Page, label: string) {
-      return page.locator('.fd-shellbar').getByText(label, { exact: true });
+    /** Waits until the session's navigation lists `pathSegment`, as after a catalog refresh or a roles file reload. */
+    async function waitForNode(context: BrowserContext, pathSegment: string): Promise<void> {
+      await pollUntil(`the navigation to list ${pathSegment}`, async () =>
+        (await topLevelPaths(context, portal.url)).includes(pathSegment) ? true : undefined,
+      );
     }
 
     test('navigation differs for two roles', async () => {
       const amara = await signInAs('amara', '/catalog');
       const sofia = await signInAs('sofia', '/catalog');
       try {
-        assert.deepEqual(await topLevelPaths(amara.context), AMARA_PATHS);
-        assert.deepEqual(await topLevelPaths(sofia.context), [
+        assert.deepEqual(await topLevelPaths(amara.context, portal.url), AMARA_PATHS);
+        assert.deepEqual(await topLevelPaths(sofia.context, portal.url), [
           'home',
           'catalog',
           'locations',
           'audit',
           ...WORKFLOW_PATHS.sofia,
         ]);
-        await shellbarEntry(sofia.page, 'Locations').first().waitFor();
-        assert.equal(await shellbarEntry(amara.page, 'Locations').count(), 0);
-        await amara.page.screenshot({ path: path.join(RESULTS, 'shell-navigation-developer.png') });
-        await sofia.page.screenshot({ path: path.join(RESULTS, 'shell-navigation-admin.png') });
+        await shellbarEntries(sofia.page, 'Locations').first().waitFor();
+        assert.equal(await shellbarEntries(amara.page, 'Locations').count(), 0);
+        await saveScreenshot(amara.page, 'shell-navigation-developer');
+        await saveScreenshot(sofia.page, 'shell-navigation-admin');
       } finally {
         await amara.context.close();
         await sofia.context.close();
@@ -270,9 +207,7 @@ if (missingChromium && process.env.CI === 'true') {
         assert.equal(await page.locator('iframe[src*="/micro-frontends/locations/"]').count(), 0);
         const denied = await context.request.get(`${portal.url}/api/catalog/locations`);
         assert.equal(denied.status(), 403);
-        await page.screenshot({
-          path: path.join(RESULTS, 'shell-navigation-hidden-deep-link.png'),
-        });
+        await saveScreenshot(page, 'shell-navigation-hidden-deep-link');
       } finally {
         await context.close();
       }
@@ -282,13 +217,15 @@ if (missingChromium && process.env.CI === 'true') {
       const amara = await signInAs('amara', '/catalog');
       const lucia = await signInAs('lucia', '/catalog');
       try {
-        assert.deepEqual(await topLevelPaths(amara.context), AMARA_PATHS);
+        assert.deepEqual(await topLevelPaths(amara.context, portal.url), AMARA_PATHS);
 
-        writeFileSync(catalogFile, microFrontendEntity(tool.origin));
-        await portal.portal.catalog.refreshAll();
+        await registerTools(microFrontendEntity(tool.origin));
 
-        assert.deepEqual(await topLevelPaths(amara.context), [...AMARA_PATHS, 'deployments']);
-        assert.deepEqual(await topLevelPaths(lucia.context), [
+        assert.deepEqual(await topLevelPaths(amara.context, portal.url), [
+          ...AMARA_PATHS,
+          'deployments',
+        ]);
+        assert.deepEqual(await topLevelPaths(lucia.context, portal.url), [
           'home',
           'catalog',
           ...WORKFLOW_PATHS.lucia,
@@ -296,9 +233,7 @@ if (missingChromium && process.env.CI === 'true') {
         await amara.page.goto(`${portal.url}/deployments`);
         const frame = amara.page.frameLocator(`iframe[src^="${tool.origin}/deployments/"]`);
         await frame.getByText('Deployments tool').waitFor();
-        await amara.page.screenshot({
-          path: path.join(RESULTS, 'shell-navigation-registered.png'),
-        });
+        await saveScreenshot(amara.page, 'shell-navigation-registered');
 
         await lucia.page.goto(`${portal.url}/deployments`);
         await lucia.page
@@ -308,17 +243,17 @@ if (missingChromium && process.env.CI === 'true') {
 
         // Revoking the role in the roles file hides the node without a restart.
         writeFileSync(rolesFile, baseRoles);
-        const deadline = Date.now() + WAIT_MS;
-        while ((await topLevelPaths(amara.context)).includes('deployments')) {
-          assert.ok(Date.now() < deadline, 'the node stayed after its role was removed');
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        await pollUntil('the deployments node to go after its role was removed', async () =>
+          (await topLevelPaths(amara.context, portal.url)).includes('deployments')
+            ? undefined
+            : true,
+        );
         await amara.page.goto(`${portal.url}/deployments`);
         await amara.page
           .getByText(/Could not find the requested route/)
           .first()
           .waitFor();
-        await amara.page.screenshot({ path: path.join(RESULTS, 'shell-navigation-revoked.png') });
+        await saveScreenshot(amara.page, 'shell-navigation-revoked');
       } finally {
         writeFileSync(rolesFile, `${baseRoles.trimEnd()}\n${TOOL_ROLE}`);
         await amara.context.close();
@@ -327,37 +262,27 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('entity tab opens with the entity in its URL', async () => {
-      writeFileSync(catalogFile, microFrontendEntity(tool.origin));
-      await portal.portal.catalog.refreshAll();
-      const deadline = Date.now() + WAIT_MS;
+      await registerTools(microFrontendEntity(tool.origin));
       const { context, page } = await signInAs('amara', '/catalog');
       try {
-        while (!(await topLevelPaths(context)).includes('deployments')) {
-          assert.ok(Date.now() < deadline, 'the role was not loaded again');
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        await waitForNode(context, 'deployments');
         await page.goto(`${portal.url}/catalog/component/default/booking-web/deployments`);
         const frame = page.frameLocator(`iframe[src^="${tool.origin}/entity/"]`);
         await frame.getByText('/entity/component/default/booking-web').waitFor();
-        await page.screenshot({ path: path.join(RESULTS, 'shell-navigation-entity-tab.png') });
+        await saveScreenshot(page, 'shell-navigation-entity-tab');
       } finally {
         await context.close();
       }
     });
 
     test('entity page links its tab and relations', async () => {
-      writeFileSync(catalogFile, microFrontendEntity(tool.origin));
-      await portal.portal.catalog.refreshAll();
+      await registerTools(microFrontendEntity(tool.origin));
       const entityPage = '/catalog/component/default/booking-web';
       const { context, page } = await signInAs('amara', entityPage);
       try {
-        const deadline = Date.now() + WAIT_MS;
-        while (!(await topLevelPaths(context)).includes('deployments')) {
-          assert.ok(Date.now() < deadline, 'the role was not loaded again');
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        await waitForNode(context, 'deployments');
         await page.reload();
-        const entity = page.frameLocator('iframe[src*="/micro-frontends/entity/"]');
+        const entity = viewFrame(page, 'entity');
         const tabs = entity.getByRole('navigation', { name: 'Entity tabs' });
         await tabs.getByRole('link', { name: 'Deployments' }).waitFor();
         assert.equal(await entity.getByRole('navigation').count(), 1);
@@ -377,7 +302,7 @@ if (missingChromium && process.env.CI === 'true') {
           'group:default/booking-team',
           'system:default/parcel-booking',
         ]);
-        await page.screenshot({ path: path.join(RESULTS, 'shell-navigation-entity-graph.png') });
+        await saveScreenshot(page, 'shell-navigation-entity-graph');
 
         await graph.locator('a[aria-label="system:default/parcel-booking"]').click();
         await page.waitForURL((url) => url.pathname === '/catalog/system/default/parcel-booking');
@@ -391,24 +316,19 @@ if (missingChromium && process.env.CI === 'true') {
         await page.waitForURL((url) => url.pathname === `${entityPage}/deployments`);
         const tab = page.frameLocator(`iframe[src^="${tool.origin}/entity/"]`);
         await tab.getByText('/entity/component/default/booking-web').waitFor();
-        await page.screenshot({ path: path.join(RESULTS, 'shell-navigation-entity-tab-link.png') });
+        await saveScreenshot(page, 'shell-navigation-entity-tab-link');
       } finally {
         await context.close();
       }
     });
 
     test('entity tab is left out for other kinds', async () => {
-      writeFileSync(catalogFile, microFrontendEntity(tool.origin));
-      await portal.portal.catalog.refreshAll();
+      await registerTools(microFrontendEntity(tool.origin));
       const { context, page } = await signInAs('amara', '/catalog/system/default/parcel-booking');
       try {
-        const deadline = Date.now() + WAIT_MS;
-        while (!(await topLevelPaths(context)).includes('deployments')) {
-          assert.ok(Date.now() < deadline, 'the role was not loaded again');
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        await waitForNode(context, 'deployments');
         await page.reload();
-        const entity = page.frameLocator('iframe[src*="/micro-frontends/entity/"]');
+        const entity = viewFrame(page, 'entity');
         await entity.locator('main[data-state="ready"]').waitFor();
         const tabs = entity.getByRole('navigation', { name: 'Entity tabs' });
         await tabs.getByRole('tab', { name: 'Runbooks' }).waitFor();
@@ -423,14 +343,12 @@ if (missingChromium && process.env.CI === 'true') {
       const { context, page } = await signInAs('amara', '/catalog');
       try {
         await page.goto(`${portal.url}${route}`);
-        const catalog = page.frameLocator('iframe[src*="/micro-frontends/catalog/"]');
+        const catalog = viewFrame(page, 'catalog');
         const search = catalog.getByLabel('Search');
         await search.waitFor();
-        const deadline = Date.now() + WAIT_MS;
-        while ((await search.inputValue()) === '') {
-          assert.ok(Date.now() < deadline, 'the search field stayed empty');
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        await pollUntil('the search field to show the parameter', async () =>
+          (await search.inputValue()) === '' ? undefined : true,
+        );
         assert.equal(await search.inputValue(), 'booking/web');
       } finally {
         await context.close();
@@ -438,18 +356,12 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('registered view gets only its own token', async () => {
-      writeFileSync(
-        catalogFile,
+      await registerTools(
         `${microFrontendEntity(tool.origin)}---\n${insightsEntity(insights.url)}`,
       );
-      await portal.portal.catalog.refreshAll();
       const { context, page } = await signInAs('amara', '/catalog');
       try {
-        const deadline = Date.now() + WAIT_MS;
-        while (!(await topLevelPaths(context)).includes('insights')) {
-          assert.ok(Date.now() < deadline, 'the registered insights node was not served');
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        await waitForNode(context, 'insights');
         await page.goto(`${portal.url}/insights`);
         const frame = await frameAt(page, insights.url);
         const backend = frame.locator('#backend');
@@ -474,14 +386,11 @@ if (missingChromium && process.env.CI === 'true') {
           headers: { authorization: `Bearer ${token}` },
         });
         assert.equal(rejected.status, 401);
-        await page.screenshot({
-          path: path.join(RESULTS, 'shell-navigation-registered-token.png'),
-        });
+        await saveScreenshot(page, 'shell-navigation-registered-token');
       } finally {
-        writeFileSync(catalogFile, microFrontendEntity(tool.origin));
-        await portal.portal.catalog.refreshAll();
+        await registerTools(microFrontendEntity(tool.origin));
         await context.close();
       }
     });
   });
-}
+});

@@ -1,24 +1,26 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type FrameLocator,
-  type Page,
-} from 'playwright-core';
-import { buildWebBundles } from '../../scripts/build-web.mjs';
+  assertNoViolationsOrErrors,
+  createFindings,
+  LARGE_WINDOW,
+  launchChromium,
+  ORGANISATION_LOCATION,
+  pollUntil,
+  prepareWebBundles,
+  SMALL_WINDOW,
+  saveScreenshot,
+  shellbarEntries,
+  signIn,
+  viewFrame,
+  whenChromiumInstalled,
+} from '../support/browser.js';
 import { describeEachDialect } from '../support/databases.js';
-import {
-  CORPUS_ROOT,
-  EXAMPLE_CONFIG,
-  PROJECT_ROOT,
-  startTestPortal,
-  type TestPortal,
-} from '../support/portal.js';
+import { CORPUS_ROOT, startTestPortal, type TestPortal } from '../support/portal.js';
 
 /**
  * The shell and the built-in micro frontends in a real browser, against the
@@ -27,89 +29,12 @@ import {
  * catalog locations and their ingestion errors.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const RESULTS = path.join(PROJECT_ROOT, 'test-results');
-/** The example users' password, from examples/app-config.yaml. */
-const DEMO_PASSWORD = 'demo';
 /** Owned by booking-team: amara reads it, lucia does not. */
 const BOOKING_WEB = 'component:default/booking-web';
 /** Owned by routing-team: lucia reads it, amara does not. */
 const ROUTE_OPTIMIZER = 'component:default/route-optimizer';
 /** The Backstage demo file of the corpus: 1 error and 2 warnings in the example config. */
 const DEMO_FILE = path.join(CORPUS_ROOT, 'catalog', 'backstage__demo__catalog-info.yaml');
-const WAIT_MS = 15_000;
-const LARGE = { width: 1280, height: 800 };
-const SMALL = { width: 800, height: 600 };
-
-const missingChromium = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} is missing: install Debian's chromium package to run the browser tests`;
-
-/** What the browser reported that no page should produce, from every page and frame. */
-interface BrowserFindings {
-  /** Console messages about Content-Security-Policy violations. */
-  violations: string[];
-  pageErrors: string[];
-}
-
-function createFindings(): BrowserFindings {
-  return { violations: [], pageErrors: [] };
-}
-
-/** Opens a fresh browser context for the user and signs in through the development provider. */
-async function signIn(
-  browser: Browser,
-  options: {
-    baseUrl: string;
-    username: string;
-    startPath: string;
-    findings: BrowserFindings;
-    viewport?: { width: number; height: number };
-  },
-): Promise<{ context: BrowserContext; page: Page }> {
-  const { baseUrl, username, startPath, findings } = options;
-  const context = await browser.newContext({ viewport: options.viewport ?? LARGE });
-  context.setDefaultTimeout(WAIT_MS);
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    const text = message.text();
-    if (/Content[- ]Security[- ]Policy/i.test(text)) findings.violations.push(text);
-  });
-  page.on('pageerror', (error) => findings.pageErrors.push(`${username}: ${error.message}`));
-
-  await page.goto(`${baseUrl}${startPath}`);
-  assert.match(
-    page.url(),
-    /\/dev-idp\//,
-    `expected the development sign-in form, got ${page.url()}`,
-  );
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  try {
-    await page.waitForURL((url) => url.pathname === startPath.split('?')[0]);
-  } catch (error) {
-    const text = ((await page.locator('body').textContent()) ?? '').trim().slice(0, 500);
-    throw new Error(`Sign-in as ${username} ended at ${page.url()}, which shows: ${text}`, {
-      cause: error,
-    });
-  }
-  return { context, page };
-}
-
-/** Locates the iframe of a built-in micro frontend, such as `catalog` or `locations`. */
-function viewFrame(page: Page, name: string): FrameLocator {
-  return page.frameLocator(`iframe[src*="/micro-frontends/${name}/"]`);
-}
 
 /** Counts the locations, errors and warnings that `GET /api/catalog/ingestion-errors` returns. */
 async function ingestionTotals(
@@ -132,22 +57,8 @@ function plural(count: number, noun: string): string {
   return `${count.toLocaleString('en')} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-/** Locates the top navigation's entries named `label`, visible or in the overflow menu. */
-function topNavEntries(page: Page, label: string) {
-  return page.locator('.fd-shellbar').getByText(label, { exact: true });
-}
-
-if (missingChromium && process.env.CI === 'true') {
-  test('Chromium is installed', () => {
-    assert.fail(`${missingChromium}; CI=true requires the browser tests to run`);
-  });
-} else if (missingChromium) {
-  test('shell in Chromium', { skip: missingChromium }, () => {});
-} else {
-  before(async () => {
-    await buildWebBundles(PROJECT_ROOT);
-    mkdirSync(RESULTS, { recursive: true });
-  });
+whenChromiumInstalled('shell in Chromium', () => {
+  before(prepareWebBundles);
 
   describeEachDialect('shell in Chromium', ({ dialect }) => {
     let portal: TestPortal;
@@ -156,7 +67,7 @@ if (missingChromium && process.env.CI === 'true') {
 
     before(async () => {
       portal = await startTestPortal({ dialect });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
     });
 
     after(async () => {
@@ -188,13 +99,17 @@ if (missingChromium && process.env.CI === 'true') {
       await frame.getByLabel('Search').press('Enter');
       if (expectRef) {
         await frame.locator(`tr[data-entity-ref="${expectRef}"]`).waitFor();
+        // The unfiltered list may still show the row until the search result replaces it.
+        await pollUntil(`the search for ${text} to list one entity`, async () =>
+          (await frame.locator('#entities tbody tr').count()) === 1 ? true : undefined,
+        );
       } else {
         await frame.getByText('No entities match these filters.').waitFor();
       }
     }
 
-    async function screenshot(page: Page, name: string): Promise<void> {
-      await page.screenshot({ path: path.join(RESULTS, `shell-${name}-${dialect}.png`) });
+    function screenshot(page: Page, name: string): Promise<void> {
+      return saveScreenshot(page, `shell-${name}-${dialect}`);
     }
 
     test('catalog rows differ per user', async () => {
@@ -360,7 +275,7 @@ if (missingChromium && process.env.CI === 'true') {
           .getByText(/^Showing 1–\d+ of \d+ entities$/)
           .waitFor();
 
-        assert.equal(await topNavEntries(page, 'Locations').count(), 0);
+        assert.equal(await shellbarEntries(page, 'Locations').count(), 0);
         const config = await context.request.get(`${portal.url}/api/shell/config`);
         const body = (await config.json()) as {
           nodes: Array<{ pathSegment: string }>;
@@ -386,7 +301,7 @@ if (missingChromium && process.env.CI === 'true') {
         await frame.locator('main[data-state="ready"]').waitFor();
         const totals = await ingestionTotals(context, portal.url);
 
-        assert.ok((await topNavEntries(page, 'Locations').count()) > 0);
+        assert.ok((await shellbarEntries(page, 'Locations').count()) > 0);
         assert.equal(
           await frame.locator('#status').textContent(),
           `Showing 1–${totals.locations} of ${totals.locations} locations, with ${plural(totals.errors, 'error')} and ${plural(totals.warnings, 'warning')} in all.`,
@@ -436,7 +351,7 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('profile shows the user and signs out', async () => {
-      const { context, page } = await signInAs('amara', '/catalog', SMALL);
+      const { context, page } = await signInAs('amara', '/catalog', SMALL_WINDOW);
       try {
         await page.locator('[data-testid="luigi-topnav-profile-btn"]').click();
         const name = page.locator('[data-testid="luigi-topnav-profile-username"]');
@@ -533,7 +448,7 @@ if (missingChromium && process.env.CI === 'true') {
           { path: '/catalog/component/default/no-such-thing', view: 'entity', ready: '.problem' },
           { path: '/locations', view: 'locations', ready: 'main[data-state="ready"]' },
         ];
-        for (const viewport of [LARGE, SMALL]) {
+        for (const viewport of [LARGE_WINDOW, SMALL_WINDOW]) {
           const { context, page } = await signInAs('sofia', '/catalog', viewport);
           try {
             for (const { path: route, view, ready } of pages) {
@@ -542,7 +457,7 @@ if (missingChromium && process.env.CI === 'true') {
               await frame.locator(ready).first().waitFor();
               const size = `${viewport.width}x${viewport.height}`;
               const name = `${route.replaceAll('/', '_').slice(1)}-${size}`;
-              await page.screenshot({ path: path.join(RESULTS, `layout-${name}.png`) });
+              await saveScreenshot(page, `layout-${name}`);
 
               const widths = await frame
                 .locator('html')
@@ -560,8 +475,7 @@ if (missingChromium && process.env.CI === 'true') {
     }
 
     test('pages run without policy violations or script errors', () => {
-      assert.deepEqual(findings.violations, []);
-      assert.deepEqual(findings.pageErrors, []);
+      assertNoViolationsOrErrors(findings);
     });
   });
 
@@ -589,17 +503,13 @@ if (missingChromium && process.env.CI === 'true') {
         overrides: {
           catalog: {
             locations: [
-              {
-                type: 'file',
-                target: path.join(path.dirname(EXAMPLE_CONFIG), 'catalog', 'all.yaml'),
-                rules: [{ allow: ['User', 'Group'] }],
-              },
+              ORGANISATION_LOCATION,
               { type: 'file', target: path.join(folder, 'root.yaml') },
             ],
           },
         },
       });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
       ({ context, page } = await signIn(browser, {
         baseUrl: portal.url,
         username: 'sofia',
@@ -632,7 +542,7 @@ if (missingChromium && process.env.CI === 'true') {
       assert.equal(await frame.locator('li.location details[open]').count(), 25);
       const rows = await frame.locator('tbody tr').count();
       assert.ok(rows <= 250, `the first page renders ${rows} fault rows`);
-      await page.screenshot({ path: path.join(RESULTS, 'shell-locations-many-faults.png') });
+      await saveScreenshot(page, 'shell-locations-many-faults');
     });
 
     test('next page shows the next 25', async () => {
@@ -698,11 +608,10 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('page ran without violations or script errors', () => {
-      assert.deepEqual(findings.violations, []);
-      assert.deepEqual(findings.pageErrors, []);
+      assertNoViolationsOrErrors(findings);
     });
   });
-}
+});
 
 /** References to missing entities in `crowded.yaml`, one warning each. */
 const CROWDED_WARNINGS = 150;

@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type FrameLocator,
-  type Page,
-} from 'playwright-core';
-import { buildWebBundles } from '../../scripts/build-web.mjs';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { awsCredentialsExecutorSchema } from '../../src/config/schema.js';
 import { createAwsCredentialsExecutor } from '../../src/workflows/executors/aws-credentials.js';
 import {
@@ -20,8 +11,22 @@ import {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
 } from '../../src/workflows/executors/deployment-webhook.js';
+import {
+  assertNoViolationsOrErrors,
+  createFindings,
+  launchChromium,
+  ORGANISATION_LOCATION,
+  pollUntil,
+  prepareWebBundles,
+  saveScreenshot,
+  signIn,
+  TALL_WINDOW,
+  topLevelPaths,
+  viewFrame,
+  whenChromiumInstalled,
+} from '../support/browser.js';
 import { describeEachDialect } from '../support/databases.js';
-import { PROJECT_ROOT, startTestPortal, type TestPortal } from '../support/portal.js';
+import { startTestPortal, type TestPortal } from '../support/portal.js';
 
 /**
  * The Requests, Approvals, Review and Audit micro frontends in a real
@@ -31,39 +36,14 @@ import { PROJECT_ROOT, startTestPortal, type TestPortal } from '../support/porta
  * the HMAC-SHA256 signature of every call.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const RESULTS = path.join(PROJECT_ROOT, 'test-results');
-/** The example users' password, from examples/app-config.yaml. */
-const DEMO_PASSWORD = 'demo';
 const AMARA = 'user:default/amara.okafor';
 const JONAS = 'user:default/jonas.weber';
 const SERVICE = 'component:default/booking-api';
-const ORGANISATION_FILE = path.join(PROJECT_ROOT, 'examples', 'catalog', 'all.yaml');
 const WEBHOOK_SECRET = 'browser-test-webhook-secret-0123456789abcdef';
 /** A production service of the SRE team, which ines is in. */
 const SRE_SERVICE = 'component:default/log-shipper';
 /** The access key id that the local STS endpoint issues. */
 const ISSUED_ACCESS_KEY_ID = 'ASIAPORTALBROWSERTEST';
-const WAIT_MS = 15_000;
-
-const missingChromium = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} is missing: install Debian's chromium package to run the browser tests`;
-
-interface BrowserFindings {
-  /** Console messages about Content-Security-Policy violations. */
-  violations: string[];
-  pageErrors: string[];
-}
 
 /** One call that the webhook receiver got, with the outcome of its signature check. */
 interface Delivery {
@@ -149,107 +129,19 @@ async function startStsEndpoint(): Promise<{
   return { server, url: `http://127.0.0.1:${port}`, calls };
 }
 
-async function signIn(
-  browser: Browser,
-  baseUrl: string,
-  username: string,
-  startPath: string,
-  findings: BrowserFindings,
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  context.setDefaultTimeout(WAIT_MS);
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (/Content[- ]Security[- ]Policy/i.test(message.text())) {
-      findings.violations.push(message.text());
-    }
-  });
-  page.on('pageerror', (error) => findings.pageErrors.push(`${username}: ${error.message}`));
-
-  await page.goto(`${baseUrl}${startPath}`);
-  assert.match(
-    page.url(),
-    /\/dev-idp\//,
-    `expected the development sign-in form, got ${page.url()}`,
-  );
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(DEMO_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => url.pathname === startPath.split('?')[0]);
-  return { context, page };
-}
-
-function frameOf(page: Page, microFrontend: string): FrameLocator {
-  return page.frameLocator(`iframe[src*="/micro-frontends/${microFrontend}/"]`);
-}
-
 async function waitReady(frame: FrameLocator, id: string): Promise<void> {
   await frame.locator(`main#${id}[data-state="ready"]`).waitFor();
 }
 
-/** Polls `check` until it returns a value, or fails after WAIT_MS with `what` in the message. */
-async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      assert.fail(`timed out after ${WAIT_MS} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Checks that every built bundle is newer than every file under web/ and scripts/build-web.mjs. */
-function isWebBuildCurrent(): boolean {
-  const built = [
-    'shell/shell.js',
-    'micro-frontends/requests/main.js',
-    'micro-frontends/approvals/main.js',
-    'micro-frontends/review/main.js',
-    'micro-frontends/entity/main.js',
-  ];
-  const builtTimes = built.map((file) => {
-    const target = path.join(PROJECT_ROOT, 'dist', 'web', file);
-    return existsSync(target) ? statSync(target).mtimeMs : 0;
-  });
-  const web = path.join(PROJECT_ROOT, 'web');
-  const sources = [
-    path.join(PROJECT_ROOT, 'scripts', 'build-web.mjs'),
-    ...readdirSync(web, { recursive: true, encoding: 'utf8' }).map((file) => path.join(web, file)),
-  ];
-  // A file that another process removed meanwhile counts as old.
-  const newestSource = Math.max(
-    ...sources.map((file) => (existsSync(file) ? statSync(file).mtimeMs : 0)),
-  );
-  return Math.min(...builtTimes) > newestSource;
-}
-
-if (missingChromium && process.env.CI === 'true') {
-  test('Chromium is installed', () => {
-    assert.fail(`${missingChromium}; CI=true requires the browser tests to run`);
-  });
-} else if (missingChromium) {
-  test('request views in Chromium', { skip: missingChromium }, () => {});
-} else {
-  before(async () => {
-    if (!isWebBuildCurrent()) {
-      await buildWebBundles(PROJECT_ROOT);
-    }
-    mkdirSync(RESULTS, { recursive: true });
-  });
+whenChromiumInstalled('request views in Chromium', () => {
+  before(prepareWebBundles);
 
   describeEachDialect('request views in Chromium', ({ dialect }) => {
     let portal: TestPortal;
     let browser: Browser;
     let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
     let sts: Awaited<ReturnType<typeof startStsEndpoint>>;
-    const findings: BrowserFindings = { violations: [], pageErrors: [] };
+    const findings = createFindings();
     /** The production deployment that amara requests and jonas approves. */
     let productionId = '';
 
@@ -260,9 +152,7 @@ if (missingChromium && process.env.CI === 'true') {
         dialect,
         overrides: {
           catalog: {
-            locations: [
-              { type: 'file', target: ORGANISATION_FILE, rules: [{ allow: ['User', 'Group'] }] },
-            ],
+            locations: [ORGANISATION_LOCATION],
           },
           workflows: { engine: { retryBaseDelayMs: 100, pollIntervalSeconds: 1 } },
         },
@@ -285,7 +175,7 @@ if (missingChromium && process.env.CI === 'true') {
           ],
         },
       });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      browser = await launchChromium();
     });
 
     after(async () => {
@@ -295,27 +185,31 @@ if (missingChromium && process.env.CI === 'true') {
       await new Promise((resolve) => sts?.server.close(resolve));
     });
 
-    async function screenshot(page: Page, name: string): Promise<void> {
-      await page.screenshot({ path: path.join(RESULTS, `workflows-${name}-${dialect}.png`) });
+    function signInAs(username: string, startPath: string) {
+      return signIn(browser, {
+        baseUrl: portal.url,
+        username,
+        startPath,
+        findings,
+        viewport: TALL_WINDOW,
+      });
+    }
+
+    function screenshot(page: Page, name: string): Promise<void> {
+      return saveScreenshot(page, `workflows-${name}-${dialect}`);
     }
 
     test('developer requests a production deployment', async () => {
-      const { context, page } = await signIn(
-        browser,
-        portal.url,
-        'amara',
-        '/catalog/component/default/booking-api',
-        findings,
-      );
+      const { context, page } = await signInAs('amara', '/catalog/component/default/booking-api');
       try {
-        const entity = frameOf(page, 'entity');
+        const entity = viewFrame(page, 'entity');
         const requestLink = entity.getByRole('link', { name: 'Request…' });
         await requestLink.waitFor();
         await screenshot(page, 'entity-link');
         await requestLink.click();
         await page.waitForURL((url) => url.pathname === '/requests');
 
-        const frame = frameOf(page, 'requests');
+        const frame = viewFrame(page, 'requests');
         await waitReady(frame, 'requests');
         assert.equal(await frame.getByLabel('Type').inputValue(), 'deployment');
         assert.equal(await frame.locator('#field-entity').inputValue(), SERVICE);
@@ -368,9 +262,9 @@ if (missingChromium && process.env.CI === 'true') {
 
     test('developer cannot approve own request', async () => {
       assert.ok(productionId, 'the first test created the request');
-      const { context, page } = await signIn(browser, portal.url, 'amara', '/approvals', findings);
+      const { context, page } = await signInAs('amara', '/approvals');
       try {
-        const frame = frameOf(page, 'approvals');
+        const frame = viewFrame(page, 'approvals');
         await waitReady(frame, 'approvals');
         assert.equal(await frame.locator(`[data-request-id="${productionId}"]`).count(), 0);
         assert.equal(await frame.locator('button.approve').count(), 0);
@@ -394,9 +288,9 @@ if (missingChromium && process.env.CI === 'true') {
 
     test('teammate approves the deployment', async () => {
       assert.ok(productionId, 'the first test created the request');
-      const { context, page } = await signIn(browser, portal.url, 'jonas', '/approvals', findings);
+      const { context, page } = await signInAs('jonas', '/approvals');
       try {
-        const frame = frameOf(page, 'approvals');
+        const frame = viewFrame(page, 'approvals');
         await waitReady(frame, 'approvals');
         const card = frame.locator(`li[data-request-id="${productionId}"]`);
         await card.waitFor();
@@ -428,7 +322,7 @@ if (missingChromium && process.env.CI === 'true') {
 
     test('webhook receives a signed call', async () => {
       assert.ok(productionId, 'the first test created the request');
-      const delivery = await waitFor('the production deployment webhook call', () =>
+      const delivery = await pollUntil('the production deployment webhook call', () =>
         receiver.deliveries.find((candidate) => candidate.payload.requestId === productionId),
       );
 
@@ -445,12 +339,12 @@ if (missingChromium && process.env.CI === 'true') {
         1,
       );
 
-      const { context, page } = await signIn(browser, portal.url, 'amara', '/requests', findings);
+      const { context, page } = await signInAs('amara', '/requests');
       try {
-        const frame = frameOf(page, 'requests');
+        const frame = viewFrame(page, 'requests');
         await waitReady(frame, 'requests');
         const row = frame.locator(`#my-requests tr[data-request-id="${productionId}"]`);
-        await waitFor('the request to succeed', async () => {
+        await pollUntil('the request to succeed', async () => {
           if ((await row.getAttribute('data-state')) === 'succeeded') return true;
           await frame.getByRole('button', { name: 'Refresh' }).click();
           await waitReady(frame, 'requests');
@@ -469,15 +363,12 @@ if (missingChromium && process.env.CI === 'true') {
     test('audit view shows the whole sequence', async () => {
       assert.ok(productionId, 'the first test created the request');
       const target = `workflow-request:${productionId}`;
-      const { context, page } = await signIn(
-        browser,
-        portal.url,
+      const { context, page } = await signInAs(
         'sofia',
         `/audit?~target=${encodeURIComponent(target)}`,
-        findings,
       );
       try {
-        const frame = frameOf(page, 'audit');
+        const frame = viewFrame(page, 'audit');
         await frame.locator('main[data-state="ready"][data-view="list"]').waitFor();
         await frame.locator('#status', { hasText: /that match/ }).waitFor();
 
@@ -510,15 +401,12 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('owner outside production is approved automatically', async () => {
-      const { context, page } = await signIn(
-        browser,
-        portal.url,
+      const { context, page } = await signInAs(
         'amara',
         `/requests?~entity=${encodeURIComponent(SERVICE)}&~type=deployment`,
-        findings,
       );
       try {
-        const frame = frameOf(page, 'requests');
+        const frame = viewFrame(page, 'requests');
         await waitReady(frame, 'requests');
         assert.equal(await frame.locator('#field-entity').inputValue(), SERVICE);
         await frame.locator('#field-environment').fill('staging');
@@ -540,7 +428,7 @@ if (missingChromium && process.env.CI === 'true') {
           'deploy-owner-outside-production',
         );
 
-        const delivery = await waitFor('the staging deployment webhook call', () =>
+        const delivery = await pollUntil('the staging deployment webhook call', () =>
           receiver.deliveries.find((candidate) => candidate.payload.requestId === stagingId),
         );
         assert.equal(delivery.signatureValid, true);
@@ -554,7 +442,7 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('approval of a cancelled request shows the conflict', async () => {
-      const amara = await signIn(browser, portal.url, 'amara', '/requests', findings);
+      const amara = await signInAs('amara', '/requests');
       const created = await amara.context.request.post(`${portal.url}/api/workflows/requests`, {
         data: {
           type: 'deployment',
@@ -564,9 +452,9 @@ if (missingChromium && process.env.CI === 'true') {
       assert.equal(created.status(), 201);
       const { id } = (await created.json()) as { id: string };
 
-      const { context, page } = await signIn(browser, portal.url, 'jonas', '/approvals', findings);
+      const { context, page } = await signInAs('jonas', '/approvals');
       try {
-        const frame = frameOf(page, 'approvals');
+        const frame = viewFrame(page, 'approvals');
         await waitReady(frame, 'approvals');
         const card = frame.locator(`li[data-request-id="${id}"]`);
         await card.waitFor();
@@ -590,15 +478,12 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('break-glass request is collected once and reviewed', async () => {
-      const { context, page } = await signIn(
-        browser,
-        portal.url,
+      const { context, page } = await signInAs(
         'ines',
         `/requests?~entity=${encodeURIComponent(SRE_SERVICE)}&~type=aws-credentials`,
-        findings,
       );
       try {
-        const requests = frameOf(page, 'requests');
+        const requests = viewFrame(page, 'requests');
         await waitReady(requests, 'requests');
         assert.equal(await requests.getByLabel('Type').inputValue(), 'aws-credentials');
         assert.equal(await requests.locator('#field-entity').inputValue(), SRE_SERVICE);
@@ -614,7 +499,7 @@ if (missingChromium && process.env.CI === 'true') {
 
         // Break-glass: ines may approve her own request, with a comment.
         await page.goto(`${portal.url}/approvals`);
-        const approvals = frameOf(page, 'approvals');
+        const approvals = viewFrame(page, 'approvals');
         await waitReady(approvals, 'approvals');
         const card = approvals.locator(`li[data-request-id="${id}"]`);
         await card.waitFor();
@@ -664,7 +549,7 @@ if (missingChromium && process.env.CI === 'true') {
 
         // SRE reviews the break-glass request afterwards.
         await page.goto(`${portal.url}/review`);
-        const review = frameOf(page, 'review');
+        const review = viewFrame(page, 'review');
         await waitReady(review, 'review');
         const queued = review.locator(`li[data-request-id="${id}"]`);
         await queued.waitFor();
@@ -686,11 +571,9 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('review node is hidden without request.review', async () => {
-      const { context } = await signIn(browser, portal.url, 'jonas', '/approvals', findings);
+      const { context } = await signInAs('jonas', '/approvals');
       try {
-        const config = await context.request.get(`${portal.url}/api/shell/config`);
-        const body = (await config.json()) as { nodes: Array<{ pathSegment: string }> };
-        const segments = body.nodes.map((node) => node.pathSegment);
+        const segments = await topLevelPaths(context, portal.url);
         assert.ok(segments.includes('requests'));
         assert.ok(segments.includes('approvals'));
         assert.equal(segments.includes('review'), false);
@@ -702,8 +585,7 @@ if (missingChromium && process.env.CI === 'true') {
     });
 
     test('pages run without policy violations or script errors', () => {
-      assert.deepEqual(findings.violations, []);
-      assert.deepEqual(findings.pageErrors, []);
+      assertNoViolationsOrErrors(findings);
     });
   });
-}
+});

@@ -35,6 +35,8 @@ export interface RequestOptions {
   form?: Record<string, string>;
   /** Sent as application/json. */
   json?: unknown;
+  /** Sent as is, with the `content-type` of `headers`; for bodies that are not JSON or a form. */
+  body?: string;
   /**
    * Leave out the `Origin` header that browsers add to non-GET requests. By
    * default the client sends the origin of the request URL, as a same-origin
@@ -130,6 +132,8 @@ export class HttpClient {
     } else if (options.json !== undefined) {
       headers.set('content-type', 'application/json');
       body = JSON.stringify(options.json);
+    } else if (options.body !== undefined) {
+      body = options.body;
     }
 
     const response = await fetch(url, { method, headers, body, redirect: 'manual' });

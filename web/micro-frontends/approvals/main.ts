@@ -1,12 +1,11 @@
 import '../common/workflows.css';
-import { getJson } from '../common/api.js';
-import { byId, h, replaceChildren } from '../common/dom.js';
-import { onViewContext, showLoading } from '../common/luigi.js';
-import { renderProblem } from '../common/problems.js';
+import { postJson } from '../common/api.js';
+import { byId, h } from '../common/dom.js';
+import { onViewContext } from '../common/luigi.js';
+import { loadRequestCards, renderDecisionForm } from '../common/request-cards.js';
 import {
   describeFailure,
   type InboxItem,
-  postJson,
   renderFacts,
   type WorkflowRequest,
 } from '../common/workflow-api.js';
@@ -26,51 +25,35 @@ onViewContext(() => {
 });
 refreshButton.addEventListener('click', () => void loadInbox());
 
-async function loadInbox(): Promise<void> {
-  main.dataset.state = 'loading';
-  statusLine.textContent = 'Loading your inbox…';
-  showLoading(true);
-  const inbox = await getJson<{ items: InboxItem[] }>('/api/workflows/inbox');
-  showLoading(false);
-
-  if (!inbox.ok) {
-    statusLine.textContent = '';
-    replaceChildren(
-      results,
-      renderProblem(inbox.status, inbox.message, {
-        action: 'read the approval inbox',
-        notFound:
-          'Requests are turned off on this portal: an administrator sets workflows.rulesFile to turn them on.',
-      }),
-    );
-    main.dataset.state = 'ready';
-    return;
-  }
-
-  const items = inbox.data.items;
-  statusLine.textContent =
-    items.length === 0
-      ? 'Nothing waits for your approval.'
-      : `${items.length} ${items.length === 1 ? 'request waits' : 'requests wait'} for your decision, oldest first.`;
-  replaceChildren(
-    results,
-    items.length > 0
-      ? h('ol', { id: 'inbox', class: 'request-cards' }, ...items.map(renderCard))
-      : null,
+function loadInbox(): Promise<void> {
+  return loadRequestCards<InboxItem>(
+    { main, statusLine, results },
+    {
+      url: '/api/workflows/inbox',
+      loadingText: 'Loading your inbox…',
+      action: 'read the approval inbox',
+      listId: 'inbox',
+      describe: (items) =>
+        items.length === 0
+          ? 'Nothing waits for your approval.'
+          : `${items.length} ${items.length === 1 ? 'request waits' : 'requests wait'} for your decision, oldest first.`,
+      renderCard,
+    },
   );
-  main.dataset.state = 'ready';
 }
 
 function renderCard(item: InboxItem): HTMLElement {
-  const commentId = `comment-${item.id}`;
-  const comment = h('textarea', { id: commentId, name: 'comment', rows: '2' });
   const approveButton = h(
     'button',
     { type: 'button', class: 'approve' },
     item.selfApproval ? 'Approve my own request (break-glass)' : 'Approve',
   );
   const denyButton = h('button', { type: 'button', class: 'deny' }, 'Deny');
-  const outcome = h('p', { class: 'decision-outcome', role: 'status', 'aria-live': 'polite' });
+  const { form, comment, outcome } = renderDecisionForm(
+    item.id,
+    item.selfApproval ? ' (required)' : ' (optional)',
+    [approveButton, denyButton],
+  );
   const card = h(
     'li',
     { class: 'request-card', 'data-request-id': item.id },
@@ -83,19 +66,7 @@ function renderCard(item: InboxItem): HTMLElement {
         )
       : null,
     renderFacts(item),
-    h(
-      'div',
-      { class: 'decision-form' },
-      h(
-        'label',
-        { for: commentId },
-        'Comment',
-        h('span', { class: 'muted' }, item.selfApproval ? ' (required)' : ' (optional)'),
-      ),
-      comment,
-      h('div', { class: 'form-actions' }, approveButton, denyButton),
-      outcome,
-    ),
+    form,
   );
 
   const decide = async (decision: 'approve' | 'deny'): Promise<void> => {

@@ -96,69 +96,6 @@ export interface JsonSchema {
   pattern?: string;
 }
 
-/** A field fault of a 400 response: `details[].path`, such as `parameters.environment`. */
-export interface FieldError {
-  path: string;
-  message: string;
-}
-
-/** Result of a call that changes something: the body, or the status, message and field faults. */
-export type SendResult<T> =
-  | { ok: true; status: number; data: T }
-  | { ok: false; status: number; code: string; message: string; details: FieldError[] };
-
-/**
- * POSTs JSON to the portal's API with the session cookie. A network failure
- * or an unreadable body comes back as status 0 instead of an exception.
- */
-export async function postJson<T>(url: string, body: unknown): Promise<SendResult<T>> {
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { accept: 'application/json', 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  } catch (error) {
-    return {
-      ok: false,
-      status: 0,
-      code: 'NETWORK',
-      message: `the portal could not be reached (${String(error)})`,
-      details: [],
-    };
-  }
-
-  let parsed: unknown;
-  try {
-    parsed = await response.json();
-  } catch {
-    parsed = undefined;
-  }
-
-  if (response.ok && parsed !== undefined) {
-    return { ok: true, status: response.status, data: parsed as T };
-  }
-  const error = (parsed as { error?: Record<string, unknown> } | undefined)?.error ?? {};
-  const details = Array.isArray(error.details)
-    ? error.details.filter(
-        (detail): detail is FieldError =>
-          typeof detail?.path === 'string' && typeof detail?.message === 'string',
-      )
-    : [];
-  return {
-    ok: false,
-    status: response.ok ? 0 : response.status,
-    code: typeof error.code === 'string' ? error.code : 'UNKNOWN',
-    message:
-      typeof error.message === 'string'
-        ? error.message
-        : `${response.status} ${response.statusText}`.trim(),
-    details,
-  };
-}
-
 const STATE_LABELS: Record<RequestState, string> = {
   submitted: 'Waiting for approval',
   approved: 'Approved',

@@ -1,4 +1,4 @@
-import { type ApiResult, getJson } from '../common/api.js';
+import { type ApiResult, getJson, postJson } from '../common/api.js';
 import { byId, h, replaceChildren } from '../common/dom.js';
 import { entityPagePath, parseEntityRef, stringifyEntityRef } from '../common/entity-ref.js';
 import { onViewContext, shellLink } from '../common/luigi.js';
@@ -258,30 +258,4 @@ function renderOwned(
     );
   }
   return section;
-}
-
-/** POSTs JSON with the session cookie; a network failure or an unreadable body is status 0. */
-async function postJson<T>(url: string, body: unknown): Promise<ApiResult<T>> {
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { accept: 'application/json', 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  } catch (error) {
-    return { ok: false, status: 0, message: `the portal could not be reached (${String(error)})` };
-  }
-  const parsed = (await response.json().catch(() => undefined)) as
-    | { error?: { message?: string } }
-    | undefined;
-  if (response.ok && parsed !== undefined) {
-    return { ok: true, status: response.status, data: parsed as T };
-  }
-  return {
-    ok: false,
-    status: response.ok ? 0 : response.status,
-    message: parsed?.error?.message ?? `${response.status} ${response.statusText}`.trim(),
-  };
 }

@@ -1,12 +1,11 @@
 import '../common/workflows.css';
-import { getJson } from '../common/api.js';
+import { getJson, postJson } from '../common/api.js';
 import { byId, h, replaceChildren } from '../common/dom.js';
 import { onViewContext, showLoading, type ViewContext } from '../common/luigi.js';
 import { renderProblem } from '../common/problems.js';
 import {
   describeFailure,
   describeTarget,
-  postJson,
   type RequestType,
   renderDecisions,
   renderResult,

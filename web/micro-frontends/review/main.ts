@@ -1,11 +1,10 @@
 import '../common/workflows.css';
-import { getJson } from '../common/api.js';
-import { byId, h, replaceChildren } from '../common/dom.js';
-import { onViewContext, setNodeParams, showLoading } from '../common/luigi.js';
-import { renderProblem } from '../common/problems.js';
+import { postJson } from '../common/api.js';
+import { byId, h } from '../common/dom.js';
+import { onViewContext, setNodeParams } from '../common/luigi.js';
+import { loadRequestCards, renderDecisionForm } from '../common/request-cards.js';
 import {
   describeFailure,
-  postJson,
   renderFacts,
   renderTime,
   type WorkflowRequest,
@@ -33,42 +32,23 @@ showReviewed.addEventListener('change', () => {
 });
 refreshButton.addEventListener('click', () => void loadQueue());
 
-async function loadQueue(): Promise<void> {
-  main.dataset.state = 'loading';
-  statusLine.textContent = 'Loading the review queue…';
-  showLoading(true);
-  const url = showReviewed.checked ? '/api/workflows/review?all=true' : '/api/workflows/review';
-  const queue = await getJson<{ items: WorkflowRequest[] }>(url);
-  showLoading(false);
-
-  if (!queue.ok) {
-    statusLine.textContent = '';
-    replaceChildren(
-      results,
-      renderProblem(queue.status, queue.message, {
-        action: 'review break-glass requests',
-        notFound:
-          'Requests are turned off on this portal: an administrator sets workflows.rulesFile to turn them on.',
-      }),
-    );
-    main.dataset.state = 'ready';
-    return;
-  }
-
-  const items = queue.data.items;
-  statusLine.textContent =
-    items.length === 0
-      ? showReviewed.checked
-        ? 'No request was approved under a break-glass rule yet.'
-        : 'No break-glass request waits for review.'
-      : `${items.length} break-glass ${items.length === 1 ? 'request' : 'requests'}, oldest first.`;
-  replaceChildren(
-    results,
-    items.length > 0
-      ? h('ol', { id: 'review-queue', class: 'request-cards' }, ...items.map(renderCard))
-      : null,
+function loadQueue(): Promise<void> {
+  return loadRequestCards<WorkflowRequest>(
+    { main, statusLine, results },
+    {
+      url: showReviewed.checked ? '/api/workflows/review?all=true' : '/api/workflows/review',
+      loadingText: 'Loading the review queue…',
+      action: 'review break-glass requests',
+      listId: 'review-queue',
+      describe: (items) =>
+        items.length === 0
+          ? showReviewed.checked
+            ? 'No request was approved under a break-glass rule yet.'
+            : 'No break-glass request waits for review.'
+          : `${items.length} break-glass ${items.length === 1 ? 'request' : 'requests'}, oldest first.`,
+      renderCard,
+    },
   );
-  main.dataset.state = 'ready';
 }
 
 function renderCard(request: WorkflowRequest): HTMLElement {
@@ -93,20 +73,9 @@ function renderCard(request: WorkflowRequest): HTMLElement {
     return card;
   }
 
-  const commentId = `comment-${request.id}`;
-  const comment = h('textarea', { id: commentId, name: 'comment', rows: '2' });
   const button = h('button', { type: 'button', class: 'mark-reviewed' }, 'Mark as reviewed');
-  const outcome = h('p', { class: 'decision-outcome', role: 'status', 'aria-live': 'polite' });
-  card.append(
-    h(
-      'div',
-      { class: 'decision-form' },
-      h('label', { for: commentId }, 'Comment', h('span', { class: 'muted' }, ' (optional)')),
-      comment,
-      h('div', { class: 'form-actions' }, button),
-      outcome,
-    ),
-  );
+  const { form, comment, outcome } = renderDecisionForm(request.id, ' (optional)', [button]);
+  card.append(form);
 
   button.addEventListener('click', async () => {
     button.disabled = true;
