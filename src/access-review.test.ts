@@ -5,13 +5,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseCsv } from 'csv-parse/sync';
+import type { Kysely } from 'kysely';
 import { stringify } from 'yaml';
 import { seedCatalogFiles } from '../test/support/catalog-seed.js';
 import { describeEachDialect } from '../test/support/databases.js';
 import { PROJECT_ROOT } from '../test/support/portal.js';
 import { runAccessReview } from './access-review.js';
 import { createCommandRegistry } from './cli.js';
+import { migrateToLatest } from './database/index.js';
 import type { AccessReview, HeldPermission } from './permissions/access-review.js';
+import {
+  type RoleElevationTables,
+  roleElevationMigrations,
+} from './workflows/elevation-migrations.js';
 
 /**
  * A small organisation: eng contains team-a and team-b, and bob is also a
@@ -346,6 +352,65 @@ describeEachDialect('access-review command', (context) => {
       heldBy(report, 'group:default/team-a').get('catalog.entity.read')?.conditions,
     );
     assert.match(teamA, /"claims":\["\$currentUser","group:default\/team-a"\]/);
+  });
+
+  test('lists elevations in force with their end', async () => {
+    await migrateToLatest(context.handle(), [roleElevationMigrations]);
+    const db = context.handle().db as Kysely<RoleElevationTables>;
+    const elevation = (id: string, member: string, expiresAt: string) => ({
+      id,
+      request_id: `request-${id}`,
+      member,
+      role: 'platform',
+      granted_at: '2025-03-01T08:00:00.000Z',
+      expires_at: expiresAt,
+      expiry_recorded_at: null,
+    });
+    await db
+      .insertInto('workflow_role_elevations')
+      .values([
+        // In force at FIXED_TIME, 09:30.
+        elevation('in-force', 'user:default/carol', '2025-03-01T11:00:00.000Z'),
+        elevation('ended', 'user:default/bob', '2025-03-01T09:00:00.000Z'),
+      ])
+      .execute();
+    try {
+      const json = await review(config, 'json');
+      assert.equal(json.code, 0, json.stderr);
+      const report = JSON.parse(json.stdout) as AccessReview & {
+        elevations: Array<{ member: string; role: string; expiresAt: string }>;
+      };
+
+      const carol = heldBy(report, 'user:default/carol');
+      assert.equal(carol.get('catalog.location.read')?.decision, 'allow');
+      assert.equal(carol.get('catalog.location.read')?.direct, false);
+      assert.deepEqual(carol.get('catalog.location.read'), {
+        permission: 'catalog.location.read',
+        decision: 'allow',
+        grants: [{ role: 'platform', grant: 0, effect: 'allow' }],
+        direct: false,
+        via: [],
+        allSignedInUsers: false,
+        temporaryUntil: '2025-03-01T11:00:00.000Z',
+      });
+      assert.equal(heldBy(report, 'user:default/bob').has('catalog.location.read'), false);
+      assert.deepEqual(report.elevations, [
+        {
+          member: 'user:default/carol',
+          role: 'platform',
+          expiresAt: '2025-03-01T11:00:00.000Z',
+          requestId: 'request-in-force',
+        },
+      ]);
+
+      const csv = await review(config, 'csv');
+      assert.match(
+        csv.stdout,
+        /\r\nuser,user:default\/carol,catalog\.location\.read,allow,,platform grants\[0\],role elevation until 2025-03-01T11:00:00\.000Z\r\n/,
+      );
+    } finally {
+      await db.deleteFrom('workflow_role_elevations').execute();
+    }
   });
 
   test('command line entry prints the review', () => {

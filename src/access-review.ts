@@ -1,4 +1,9 @@
 import type { Command } from 'commander';
+import {
+  markElevatedPermissions,
+  readRoleElevationsInForce,
+  withElevationsInVia,
+} from './access-review-elevations.js';
 import { formatErrorForTerminal, InputError } from './errors/index.js';
 import {
   formatAccessReviewCsv,
@@ -8,6 +13,7 @@ import {
 import { Policy } from './permissions/policy.js';
 import type { PermissionRegistry } from './permissions/registry.js';
 import { loadRolesFile } from './permissions/roles-file.js';
+import { TemporaryMembers } from './permissions/temporary-members.js';
 import { createPolicyContext } from './policy-commands.js';
 
 /** The output streams of the command: process.stdout and process.stderr in the CLI. */
@@ -71,17 +77,32 @@ export async function runAccessReview(
     const format = checkFormat(options.format);
     const context = await createPolicyContext(options.config, registry);
     const rolesFile = context.config.permission.rolesFile;
-    const policy = new Policy(loadRolesFile(rolesFile, context.registry), context.registry);
-    const transitiveGroupOwnership = context.config.permission.transitiveGroupOwnership;
-    const review = reviewAccess(policy, {
-      registry: context.registry,
-      organisation: context.organisation,
-      transitiveGroupOwnership,
+    const now = options.now ?? (() => new Date());
+    const generatedAt = now();
+
+    // Role elevations in force count as the portal counts them, on the report's clock.
+    const elevations = await readRoleElevationsInForce(context.config, () => generatedAt);
+    const temporaryMembers = new TemporaryMembers(() => generatedAt.getTime());
+    temporaryMembers.replace(
+      elevations.map(({ member, role, expiresAt }) => ({ member, role, expiresAt })),
+    );
+    const policy = new Policy(loadRolesFile(rolesFile, context.registry), context.registry, {
+      temporaryMembers,
     });
-    const generatedAt = (options.now ?? (() => new Date()))();
+    const transitiveGroupOwnership = context.config.permission.transitiveGroupOwnership;
+    const review = markElevatedPermissions(
+      reviewAccess(policy, {
+        registry: context.registry,
+        organisation: context.organisation,
+        transitiveGroupOwnership,
+      }),
+      policy,
+      context.organisation,
+      transitiveGroupOwnership,
+    );
 
     if (format === 'csv') {
-      streams.stdout.write(formatAccessReviewCsv(review));
+      streams.stdout.write(formatAccessReviewCsv(withElevationsInVia(review)));
     } else if (format === 'json') {
       const report = {
         rolesFile,
@@ -89,11 +110,21 @@ export async function runAccessReview(
         generatedAt: generatedAt.toISOString(),
         transitiveGroupOwnership,
         ...review,
+        elevations: elevations.map(({ member, role, expiresAt, requestId }) => ({
+          member,
+          role,
+          expiresAt: expiresAt.toISOString(),
+          requestId,
+        })),
       };
       streams.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
       streams.stdout.write(
-        formatAccessReviewText(review, { rolesFile, catalog: context.source, generatedAt }),
+        formatAccessReviewText(withElevationsInVia(review), {
+          rolesFile,
+          catalog: context.source,
+          generatedAt,
+        }),
       );
     }
     return 0;

@@ -5,10 +5,12 @@ import { Command } from 'commander';
 import { registerAccessReviewCommand } from './access-review.js';
 import { registerAuditCommands } from './audit/cli.js';
 import { auditPermissions } from './audit/index.js';
+import { exitOnBrokenPipe } from './broken-pipe.js';
 import { catalogPermissionRules, catalogPermissions } from './catalog/api/index.js';
 import { registerCatalogCommands } from './catalog/cli.js';
 import { type LoadedConfig, loadConfig } from './config/index.js';
 import { formatErrorForTerminal } from './errors/index.js';
+import { type ListenReservation, reserveListenAddress } from './listen-reservation.js';
 import { createLogger } from './logging.js';
 import { registerImportRbacCommand } from './permissions/cli.js';
 import { PermissionRegistry, policyPermissions } from './permissions/index.js';
@@ -19,6 +21,12 @@ import { createPortal } from './server.js';
 import { createWorkflowRegistry, workflowPermissions } from './workflows/index.js';
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Exit code of a usage error, such as an unknown option or a missing
+ * argument. Commands keep 1 for what they found, such as an invalid entity.
+ */
+export const USAGE_ERROR_EXIT_CODE = 2;
 
 /** Config files used when `--config` is not given. */
 export function defaultConfigFiles(cwd: string = process.cwd()): string[] {
@@ -43,6 +51,7 @@ export function createCommandRegistry(): PermissionRegistry {
 
 /** Runs the command line; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  exitOnBrokenPipe(process.stdout);
   const program = new Command();
   program
     .name('backstage-luigi')
@@ -77,9 +86,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync([...argv]);
   } catch (error) {
+    // Commander's errors: help that was asked for (0), or a usage error.
     const code = (error as { exitCode?: number }).exitCode;
     if (typeof code === 'number') {
-      return code;
+      return code === 0 ? 0 : USAGE_ERROR_EXIT_CODE;
     }
     console.error(formatErrorForTerminal(error));
     return 1;
@@ -98,25 +108,33 @@ async function start(configFiles: string[]): Promise<number> {
   }
   logger.info({ files: loaded.files }, 'configuration loaded');
 
+  // Bound before the database is touched: a start whose port is taken must not
+  // migrate, refresh the catalog or write audit records into a running portal's data.
+  const { host, port } = loaded.config.backend.listen;
+  let reservation: ListenReservation;
+  try {
+    reservation = await reserveListenAddress(host, port);
+  } catch (error) {
+    console.error(formatListenError(error, host, port));
+    return 1;
+  }
+
   let portal: Awaited<ReturnType<typeof createPortal>>;
   try {
     portal = await createPortal({ config: loaded.config, logger, configFiles: loaded.files });
   } catch (error) {
+    await reservation.release();
     console.error(formatErrorForTerminal(error));
     return 1;
   }
   try {
+    // NOTE: another process can take the port between this release and the
+    // listen below. The start then fails with the same message, but after its side effects.
+    await reservation.release();
     await portal.listen();
   } catch (error) {
     await portal.close();
-    const { host, port } = loaded.config.backend.listen;
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      console.error(
-        `Port ${port} on ${host} is already in use: stop the process that holds it, or set backend.listen.port (and app.baseUrl) to a free port.`,
-      );
-    } else {
-      console.error(formatErrorForTerminal(error));
-    }
+    console.error(formatListenError(error, host, port));
     return 1;
   }
 
@@ -135,4 +153,17 @@ async function start(configFiles: string[]): Promise<number> {
   });
   logger.info('portal stopped');
   return 0;
+}
+
+function formatListenError(error: unknown, host: string, port: number): string {
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    return `Port ${port} on ${host} is already in use: stop the process that holds it, or set backend.listen.port (and app.baseUrl) to a free port.`;
+  }
+  if ((error as NodeJS.ErrnoException).code === 'EACCES') {
+    return `Port ${port} on ${host} cannot be bound: permission denied. Set backend.listen.port (and app.baseUrl) to a port above 1023, or grant the process the right to bind low ports.`;
+  }
+  if ((error as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') {
+    return `Host ${host} in backend.listen.host is not an address of this machine: set it to 127.0.0.1, 0.0.0.0 or an address of one of its interfaces.`;
+  }
+  return formatErrorForTerminal(error);
 }

@@ -100,6 +100,19 @@ describeEachDialect('portal with the example and corpus configs', (context) => {
     assert.equal((JSON.parse(response.body) as unknown[]).length, EXPECTED_ENTITIES);
   });
 
+  test('serves any runbook to the platform admin', async () => {
+    const client = new HttpClient(portal.url);
+    await client.signInWithDevelopmentProvider('sofia', 'demo');
+
+    // payment-gateway is owned by the payments team, not by sofia's.
+    const response = await client.request(
+      '/api/runbooks/by-entity/component/default/payment-gateway',
+    );
+
+    assert.equal(response.status, 200);
+    assert.match(response.body, /payment-gateway\.md/);
+  });
+
   test('serves a developer only part of it', async () => {
     const client = new HttpClient(portal.url);
     await client.signInWithDevelopmentProvider('amara', 'demo');

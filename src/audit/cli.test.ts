@@ -155,6 +155,23 @@ describeEachDialect('audit commands', (context) => {
     assert.match(streams.errorText(), /openssl genpkey -algorithm ed25519/);
   });
 
+  test('verify reports a missing public key file', async () => {
+    await setUp();
+    const missing = path.join(folder, 'missing-public.pem');
+    const streams = captureStreams();
+
+    const code = await runAuditVerify(
+      { config: [configFile], publicKey: [missing], format: 'text' },
+      streams,
+    );
+
+    assert.equal(code, 2);
+    assert.match(streams.errorText(), /--public-key: .*missing-public\.pem cannot be read/);
+    assert.match(streams.errorText(), /backstage-luigi audit public-key > .*missing-public\.pem/);
+    assert.match(streams.errorText(), /openssl pkey -in PRIVATE-KEY\.pem -pubout/);
+    assert.doesNotMatch(streams.errorText(), /genpkey/);
+  });
+
   test('export writes JSON lines of a range', async () => {
     await setUp();
     const streams = captureStreams();

@@ -80,7 +80,7 @@ export function loadAuditKeys(
   const publicKeys = new Map<string, KeyObject>();
   if (options.publicKeyFiles && options.publicKeyFiles.length > 0) {
     for (const file of options.publicKeyFiles) {
-      addPublicKey(publicKeys, readKeyFile(file, '--public-key'), file, '--public-key');
+      addPublicKey(publicKeys, readPublicKeyFile(file, '--public-key'), file, '--public-key');
     }
     return { publicKeys };
   }
@@ -94,7 +94,7 @@ export function loadAuditKeys(
     if ('file' in entry) {
       addPublicKey(
         publicKeys,
-        readKeyFile(entry.file, `${field}.file`),
+        readPublicKeyFile(entry.file, `${field}.file`),
         entry.file,
         `${field}.file`,
       );
@@ -190,6 +190,17 @@ function readKeyFile(file: string, field: string): string {
     throw keyError(
       field,
       `${file} cannot be read: ${(error as Error).message}. Create an Ed25519 key with \`openssl genpkey -algorithm ed25519 -out ${file}\` or correct the path`,
+    );
+  }
+}
+
+function readPublicKeyFile(file: string, field: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw keyError(
+      field,
+      `${file} cannot be read: ${(error as Error).message}. Write the public key of the signing key with \`backstage-luigi audit public-key > ${file}\` where the portal's config is, or with \`openssl pkey -in PRIVATE-KEY.pem -pubout -out ${file}\`, or correct the path`,
     );
   }
 }

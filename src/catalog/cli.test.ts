@@ -63,7 +63,7 @@ describe('catalog validate', () => {
   test('exits 0 and lists the entities of a valid file', async () => {
     const { code, text } = await validate([valid]);
     assert.equal(code, 0);
-    assert.match(text, /ok {6}component:default\/svc-a \(line 1, document 0\)/);
+    assert.match(text, /ok {6}\S*valid\/catalog-info\.yaml:1 \[doc 0\] component:default\/svc-a\n/);
     assert.match(text, /1 file, 1 valid entity, 0 errors, 0 warnings/);
   });
 
@@ -79,7 +79,7 @@ describe('catalog validate', () => {
   test('follows Location targets and reports a missing one', async () => {
     const { code, text } = await validate([path.join(folder, 'tree/all.yaml')]);
     assert.equal(code, 1);
-    assert.match(text, /ok {6}api:default\/orders/);
+    assert.match(text, /ok {6}\S*apis\.yaml:1 \[doc 0\] api:default\/orders/);
     assert.match(
       text,
       /location:default\/all spec\.targets\[1\]: file \S*missing\.yaml does not exist/,
@@ -98,6 +98,18 @@ describe('catalog validate', () => {
     assert.match(text, /kind 'Component' is not allowed/);
   });
 
+  test('words unread files for validation', async () => {
+    const broken = write('broken/catalog-info.yaml', 'kind: [unclosed\n');
+    const missing = path.join(folder, 'broken', 'missing.yaml');
+
+    const { code, text } = await validate([broken, missing]);
+
+    assert.equal(code, 1);
+    assert.doesNotMatch(text, /catalog keeps/);
+    assert.match(text, /not valid YAML .*No entity of this file was checked; fix it/);
+    assert.match(text, /missing\.yaml does not exist: .*No entity of this file was checked\./);
+  });
+
   test('runs through main with the exit code', () => {
     const script =
       "const { main } = await import('./src/cli.ts'); process.exitCode = await main(['node', 'backstage-luigi', ...process.argv.slice(1)]);";
@@ -114,5 +126,8 @@ describe('catalog validate', () => {
     const failed = run(invalid);
     assert.equal(failed.status, 1, failed.stderr);
     assert.match(failed.stdout, /spec\.lifecycle/);
+    const unknownOption = run('--no-such-option');
+    assert.equal(unknownOption.status, 2, unknownOption.stderr);
+    assert.match(unknownOption.stderr, /unknown option '--no-such-option'/);
   });
 });

@@ -36,7 +36,8 @@ export function registerCatalogCommands(program: Command): void {
 
 /**
  * Validates the paths and writes each file's entities and faults to `output`.
- * Resolves to the exit code: 1 when any fault is an error, else 0.
+ * Resolves to the exit code: 1 when any fault is an error, else 0. Usage
+ * errors exit with 2 before this runs (see main in cli.ts).
  */
 export async function runCatalogValidate(
   paths: readonly string[],
@@ -70,7 +71,8 @@ export function formatValidationReport(report: ValidationReport, cwd: string): s
   for (const file of report.files) {
     text += `${display(file.file)}\n`;
     for (const entity of file.entities) {
-      text += `  ok      ${entity.ref} (line ${entity.line}, document ${entity.docIndex})\n`;
+      // The notation of formatIssue, so valid and invalid entities are found the same way.
+      text += `  ok      ${display(file.file)}:${entity.line} [doc ${entity.docIndex}] ${entity.ref}\n`;
     }
     for (const issue of file.issues) {
       text += line(issue);

@@ -112,6 +112,23 @@ test('config names a missing environment variable', () => {
   assert.match(error.details[0]?.message ?? '', /environment variable MISSING_TITLE is not set/);
 });
 
+test('config reports unset variables with schema faults', () => {
+  const folder = writeFiles({
+    'app-config.yaml': `${MINIMAL}\napp:\n  title: \${MISSING_TITLE}\nbackend:\n  listen:\n    port: \${MISSING_PORT}\ncatalog:\n  refesh: {}\n`,
+  });
+
+  const error = configFault(() => loadConfig([path.join(folder, 'app-config.yaml')], { env: {} }));
+  const messages = error.details.map((detail) => `${detail.path}: ${detail.message}`);
+
+  assert.equal(error.details.length, 3, messages.join('\n'));
+  assert.match(messages[0] ?? '', /app\.title: environment variable MISSING_TITLE is not set/);
+  assert.match(
+    messages[1] ?? '',
+    /backend\.listen\.port: environment variable MISSING_PORT is not set/,
+  );
+  assert.match(messages[2] ?? '', /catalog\.refesh: unknown key 'refesh'/);
+});
+
 test('invalid config lists every fault with file, line and value', () => {
   const folder = writeFiles({
     'app-config.yaml': [

@@ -34,6 +34,8 @@ export function loadConfig(
 ): LoadedConfig {
   const env = options.env ?? process.env;
   const faults: ErrorDetail[] = [];
+  // Reported together with the schema's faults, which need the merged result.
+  const substitution: SubstitutionFaults = { faults: [], fieldPaths: [] };
   const parsed: ConfigFile[] = [];
 
   if (files.length === 0) {
@@ -43,13 +45,14 @@ export function loadConfig(
   }
 
   for (const file of files) {
-    const loaded = readConfigFile(path.resolve(file), env, faults);
+    const loaded = readConfigFile(path.resolve(file), env, faults, substitution);
     if (loaded) {
       parsed.push(loaded);
     }
   }
 
   if (faults.length > 0) {
+    faults.push(...substitution.faults);
     throw new ConfigError(`Configuration is invalid (${countFaults(faults.length)})`, faults);
   }
 
@@ -62,20 +65,40 @@ export function loadConfig(
   }
 
   const result = appConfigSchema.safeParse(merged);
-  if (!result.success) {
-    const details = detailsFromZodIssues(result.error.issues, merged, (fieldPath) =>
+  const schemaIssues = result.success
+    ? []
+    : // A field whose variable is unset keeps its `${NAME}` text, and its fault is already reported.
+      result.error.issues.filter(
+        (issue) => !substitution.fieldPaths.some((fieldPath) => startsWith(issue.path, fieldPath)),
+      );
+  const details = [
+    ...substitution.faults,
+    ...detailsFromZodIssues(schemaIssues, merged, (fieldPath) =>
       locateInYamlFiles(parsed, fieldPath),
-    );
+    ),
+  ];
+  if (details.length > 0 || !result.success) {
     throw new ConfigError(`Configuration is invalid (${countFaults(details.length)})`, details);
   }
 
   return { config: result.data, files: parsed.map((entry) => entry.file) };
 }
 
+/** Faults of `${NAME}` references, and the fields they are in. */
+interface SubstitutionFaults {
+  faults: ErrorDetail[];
+  fieldPaths: PropertyKey[][];
+}
+
+function startsWith(fieldPath: readonly PropertyKey[], prefix: readonly PropertyKey[]): boolean {
+  return prefix.every((key, index) => fieldPath[index] === key);
+}
+
 function readConfigFile(
   file: string,
   env: Record<string, string | undefined>,
   faults: ErrorDetail[],
+  substitution: SubstitutionFaults,
 ): ConfigFile | undefined {
   let text: string;
   try {
@@ -102,9 +125,10 @@ function readConfigFile(
     return undefined;
   }
 
-  const substituted = substituteEnv(data, [], env, (fieldPath, message) =>
-    faults.push({ path: locateInYamlFiles([yaml], fieldPath), message }),
-  ) as Record<string, unknown>;
+  const substituted = substituteEnv(data, [], env, (fieldPath, message) => {
+    substitution.faults.push({ path: locateInYamlFiles([yaml], fieldPath), message });
+    substitution.fieldPaths.push(fieldPath);
+  }) as Record<string, unknown>;
   resolvePathFields(substituted, path.dirname(file));
   return { ...yaml, data: substituted };
 }

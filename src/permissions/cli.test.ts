@@ -188,8 +188,9 @@ describe('policy import-rbac', () => {
     assert.equal(partial.status, 1, partial.stderr);
     assert.match(partial.stderr, /2 errors/);
 
+    // A usage error, such as a missing required option, exits with 2.
     const missing = invoke('policy', 'import-rbac');
-    assert.equal(missing.status, 1);
+    assert.equal(missing.status, 2);
     assert.match(missing.stderr, /required option '--csv <file>' not specified/);
   });
 });

@@ -155,6 +155,32 @@ describeEachDialect('request engine', ({ dialect }) => {
     ]);
   });
 
+  test('source minimums need security too', async () => {
+    const hannah = await started.portal.identity.resolvePrincipal('user:default/hannah.berg');
+    assert.ok(hannah, 'hannah resolves');
+    const request = await deploy(amara, 'security-review', 'component:default/address-validator');
+    assert.equal(request.approvalsRequired, 2);
+
+    const first = await engine.decide(jonas, request.id, 'approve', undefined);
+    assert.equal(first.state, 'submitted');
+    const second = await engine.decide(bookingEngineer('d'), request.id, 'approve', undefined);
+    assert.equal(second.state, 'submitted', 'two owners are not enough');
+    assert.equal(second.approvalsReceived, 2);
+    const records = await started.portal.audit.list({
+      target: `workflow-request:${request.id}`,
+      action: 'request.approval-added',
+      limit: 10,
+    });
+    const afterSecond = records.find((record) => record.details.approvals === 2);
+    assert.deepEqual(afterSecond?.details.missing, [
+      { source: 'group:default/security-team', approvals: 1 },
+    ]);
+
+    const third = await engine.decide(hannah, request.id, 'approve', undefined);
+    assert.equal(third.state, 'approved');
+    assert.equal(third.approvalsReceived, 3);
+  });
+
   test('named group approves, owners do not', async () => {
     const request = await deploy(amara, 'sre');
     await assert.rejects(engine.decide(jonas, request.id, 'approve', undefined), NotAllowedError);
@@ -241,6 +267,29 @@ describeEachDialect('request engine', ({ dialect }) => {
     const approved = await deploy(amara, 'auto');
     assert.equal((await engine.cancel(amara, approved.id)).state, 'cancelled');
     await assert.rejects(engine.cancel(amara, approved.id), ConflictError);
+  });
+
+  test('approval without executor returns why it waits', async () => {
+    // This portal configures no deployment executor.
+    const submitted = await deploy(amara, 'single');
+    assert.equal(submitted.result, null);
+    const approved = await engine.decide(jonas, submitted.id, 'approve', 'ok');
+    assert.equal(approved.state, 'approved');
+    assert.match(
+      String(approved.result?.message),
+      /^No executor is registered for deployment requests.*: configure workflows\.deployment$/,
+    );
+    const automatic = await deploy(amara, 'auto');
+    assert.match(String(automatic.result?.message), /^No executor is registered for deployment/);
+  });
+
+  test('cancel clears a stale result', async () => {
+    const approved = await deploy(amara, 'auto');
+    assert.ok(approved.result?.message, 'the missing-executor message is stored');
+    const cancelled = await engine.cancel(amara, approved.id);
+    assert.equal(cancelled.state, 'cancelled');
+    assert.equal(cancelled.result, null);
+    assert.equal((await engine.find(approved.id))?.result, null);
   });
 
   test('fifty concurrent decisions give one outcome', async () => {

@@ -8,13 +8,15 @@ import type {
   AuditRecord,
   AuditRequestContext,
 } from '../audit/index.js';
+import { CATALOG_ENTITY_READ } from '../catalog/api/index.js';
 import { detailsFromZodIssues } from '../config/index.js';
 import type { DatabaseHandle } from '../database/index.js';
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../errors/index.js';
 import type { Principal } from '../permissions/index.js';
-import { checkApprover, type RequestAuthorizer } from './approvers.js';
+import { checkApprover, type RequestAuthorizer, sourceKey, unmetMinimums } from './approvers.js';
 import { formatDuration } from './duration.js';
-import { approvePermissionOf } from './permissions.js';
+import { missingExecutorResult } from './missing-executor.js';
+import { approvePermissionOf, REQUEST_REVIEW } from './permissions.js';
 import type { AnyRequestType, WorkflowRegistry } from './registry.js';
 import {
   findApprovals,
@@ -81,6 +83,12 @@ export interface InboxItem extends RequestDetails {
   selfApproval: boolean;
 }
 
+/** A break-glass request of the review queue. */
+export interface ReviewItem extends RequestDetails {
+  /** Whether the caller requested it, so another reviewer must mark it reviewed. */
+  ownRequest: boolean;
+}
+
 export interface ListQuery {
   states?: RequestState[] | undefined;
   limit?: number | undefined;
@@ -125,15 +133,17 @@ export class RequestEngine {
     const reason = normalizeText(input.reason, 'reason');
 
     const entityRef = type.entityRef(parameters);
-    const entity = entityRef ? await this.options.loadEntity(entityRef) : undefined;
+    const entity = entityRef ? await this.loadReadableEntity(principal, entityRef) : undefined;
     if (entityRef && !entity) {
-      throw new InputError(`Entity ${entityRef} is not in the catalog`, {
+      // An entity the caller may not read gets the same error as a missing
+      // one, as in the catalog API, so no request can probe the catalog.
+      throw new InputError(`Entity ${entityRef} is not in the catalog or you may not read it`, {
         details: [
           {
             path: 'parameters.entity',
             value: entityRef,
             message:
-              'not found: use the reference of a catalog entity, such as component:default/booking-api',
+              'not found: use the reference of a catalog entity that you can see in the catalog, such as component:default/booking-api',
           },
         ],
       });
@@ -206,9 +216,10 @@ export class RequestEngine {
       });
 
       if (rule.autoApprove) {
+        row.result = this.resultOnApproval(type.name);
         await trx
           .updateTable('workflow_requests')
-          .set({ state: 'approved', updated_at: now.toISOString() })
+          .set({ state: 'approved', result: row.result, updated_at: now.toISOString() })
           .where('id', '=', row.id)
           .where('state', '=', 'submitted')
           .execute();
@@ -241,7 +252,7 @@ export class RequestEngine {
       const check = await this.checkApproverOf(principal, row);
       if (!check.allowed) {
         throw new NotAllowedError(
-          `Request ${id} belongs to ${row.requester}: reading it needs permission request.read or the right to approve it`,
+          `Request ${id} is not yours: reading it needs permission request.read or the right to approve it`,
         );
       }
     }
@@ -353,6 +364,7 @@ export class RequestEngine {
     this.requireState(row, ['submitted'], decision === 'approve' ? 'approved' : 'denied');
 
     const breakGlass = row.requester === principal.userEntityRef;
+    let sources: string[] = [];
     if (breakGlass) {
       if (decision === 'deny') {
         throw new ConflictError(
@@ -385,6 +397,7 @@ export class RequestEngine {
         });
         throw new NotAllowedError(`You may not decide request ${id}: ${check.reason}`);
       }
+      sources = check.sources;
     }
 
     const nowIso = this.now().toISOString();
@@ -426,6 +439,7 @@ export class RequestEngine {
           decision,
           comment: text,
           created_at: nowIso,
+          sources: JSON.stringify(sources),
         })
         .execute();
 
@@ -436,7 +450,7 @@ export class RequestEngine {
         request: context,
       };
       if (decision === 'deny') {
-        await setState(trx, id, 'denied', nowIso);
+        await setState(trx, id, 'denied', nowIso, { result: null });
         await this.options.audit.append(trx, {
           ...base,
           action: 'request.denied',
@@ -447,7 +461,11 @@ export class RequestEngine {
       }
 
       if (breakGlass) {
-        await setState(trx, id, 'approved', nowIso, { break_glass: 1, review_pending: 1 });
+        await setState(trx, id, 'approved', nowIso, {
+          break_glass: 1,
+          review_pending: 1,
+          result: this.resultOnApproval(type.name),
+        });
         await this.options.audit.append(trx, {
           ...base,
           action: 'request.approved',
@@ -457,25 +475,42 @@ export class RequestEngine {
         return 'approved' as const;
       }
 
-      const counted = await trx
+      const approvals = await trx
         .selectFrom('workflow_approvals')
-        .select((eb) => eb.fn.countAll<string | number>().as('count'))
+        .select('sources')
         .where('request_id', '=', id)
         .where('decision', '=', 'approve')
-        .executeTakeFirstOrThrow();
-      const received = Number(counted.count);
+        .execute();
+      const received = approvals.length;
       const required = rule?.approvals?.count ?? 1;
-      if (received < required) {
+      const unmet = unmetMinimums(
+        rule?.approvals?.minimums ?? [],
+        approvals.map((approval) => parseSources(approval.sources)),
+      );
+      if (received < required || unmet.length > 0) {
         await this.options.audit.append(trx, {
           ...base,
           action: 'request.approval-added',
           reason: text ?? undefined,
-          details: { ...auditFacts(row), rule: rule?.id, approvals: received, required },
+          details: {
+            ...auditFacts(row),
+            rule: rule?.id,
+            approvals: received,
+            required,
+            ...(unmet.length > 0
+              ? {
+                  missing: unmet.map((item) => ({
+                    source: sourceKey(item.source),
+                    approvals: item.missing,
+                  })),
+                }
+              : {}),
+          },
         });
         return 'pending' as const;
       }
 
-      await setState(trx, id, 'approved', nowIso);
+      await setState(trx, id, 'approved', nowIso, { result: this.resultOnApproval(type.name) });
       await this.options.audit.append(trx, {
         ...base,
         action: 'request.approved',
@@ -516,7 +551,9 @@ export class RequestEngine {
       // the sweeper records it, so it cannot be cancelled any more.
       const changed = await trx
         .updateTable('workflow_requests')
-        .set({ state: 'cancelled', updated_at: nowIso })
+        // A result such as the missing-executor message or a retried
+        // error no longer applies once the request will never run.
+        .set({ state: 'cancelled', result: null, next_attempt_at: null, updated_at: nowIso })
         .where('id', '=', id)
         .where((eb) =>
           eb.or([
@@ -547,10 +584,15 @@ export class RequestEngine {
     return details;
   }
 
-  /** Lists break-glass requests, those still waiting for review first. */
+  /**
+   * Lists break-glass requests, those still waiting for review first. Each
+   * item says whether the principal requested it, because nobody reviews
+   * their own request.
+   */
   async reviewQueue(
+    principal: Principal,
     query: { pendingOnly?: boolean; limit?: number } = {},
-  ): Promise<RequestDetails[]> {
+  ): Promise<ReviewItem[]> {
     let select = this.db.selectFrom('workflow_requests').selectAll().where('break_glass', '=', 1);
     if (query.pendingOnly ?? true) {
       select = select.where('review_pending', '=', 1);
@@ -561,10 +603,17 @@ export class RequestEngine {
       .orderBy('id')
       .limit(clampLimit(query.limit))
       .execute();
-    return await withDecisions(this.db, rows);
+    const details = await withDecisions(this.db, rows);
+    return details.map((item) => ({
+      ...item,
+      ownRequest: item.requester === principal.userEntityRef,
+    }));
   }
 
-  /** Marks a break-glass request reviewed; a request reviewed already is a conflict. */
+  /**
+   * Marks a break-glass request reviewed; a request reviewed already is a
+   * conflict, and the requester may never review their own request.
+   */
   async markReviewed(
     principal: Principal,
     id: string,
@@ -573,6 +622,14 @@ export class RequestEngine {
   ): Promise<RequestDetails> {
     const text = normalizeText(comment, 'comment');
     const row = await this.requireRow(id);
+    if (row.requester === principal.userEntityRef) {
+      await this.recordDenial(principal, REQUEST_REVIEW, requestTarget(id), context, {
+        reason: 'own request',
+      });
+      throw new NotAllowedError(
+        `Request ${id} is your own, and a requester may not review their own break-glass request: another member with permission request.review must review it`,
+      );
+    }
     if (row.break_glass !== 1) {
       throw new ConflictError(
         `Request ${id} was not approved under break-glass, so it needs no review`,
@@ -626,7 +683,7 @@ export class RequestEngine {
       const changed = await this.db.transaction().execute(async (trx) => {
         const result = await trx
           .updateTable('workflow_requests')
-          .set({ state: 'expired', updated_at: nowIso })
+          .set({ state: 'expired', result: null, updated_at: nowIso })
           .where('id', '=', row.id)
           .where('state', '=', 'submitted')
           .executeTakeFirst();
@@ -666,6 +723,27 @@ export class RequestEngine {
         'request notification failed',
       );
     });
+  }
+
+  /**
+   * Returns the result stored with an approval: the missing-executor message
+   * when the type has no executor, so the requester and approvers see why the
+   * request does not run, and null otherwise.
+   */
+  private resultOnApproval(type: string): string | null {
+    return this.options.registry.getExecutor(type)
+      ? null
+      : JSON.stringify(missingExecutorResult(type));
+  }
+
+  /** Loads an entity when it exists and the principal may read it; undefined otherwise. */
+  private async loadReadableEntity(principal: Principal, ref: string): Promise<Entity | undefined> {
+    const entity = await this.options.loadEntity(ref);
+    if (!entity) {
+      return undefined;
+    }
+    const read = this.options.permissions.authorize(principal, CATALOG_ENTITY_READ, entity);
+    return read.result === 'ALLOW' ? entity : undefined;
   }
 
   private async checkApproverOf(
@@ -829,6 +907,15 @@ async function setState(
     .set({ ...extra, state, updated_at: nowIso })
     .where('id', '=', id)
     .execute();
+}
+
+/** Reads the stored source keys of an approval; an approval recorded before they were stored has none. */
+function parseSources(stored: string | null): string[] {
+  if (stored === null) {
+    return [];
+  }
+  const parsed = JSON.parse(stored) as unknown;
+  return Array.isArray(parsed) ? parsed.filter((key) => typeof key === 'string') : [];
 }
 
 /** C0 controls and DEL, except tab, line feed and carriage return. */

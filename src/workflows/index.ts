@@ -24,6 +24,7 @@ export {
   ENGINE_ACTOR,
   type InboxItem,
   RequestEngine,
+  type ReviewItem,
   requestTarget,
 } from './engine.js';
 export { ExpirySweeper, runExclusively } from './expiry-sweeper.js';

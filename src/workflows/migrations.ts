@@ -61,5 +61,12 @@ export const workflowMigrations: MigrationSet = {
           .execute();
       },
     },
+    '0002-approval-sources': {
+      async up(db: Kysely<unknown>) {
+        // The rule's sources that the approver belonged to when approving,
+        // as a JSON array of keys; null on approvals recorded before.
+        await db.schema.alterTable('workflow_approvals').addColumn('sources', 'text').execute();
+      },
+    },
   }),
 };

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, test } from 'node:test';
+import { parse } from 'yaml';
+import { PROJECT_ROOT } from '../../test/support/portal.js';
 import {
   closedPortUrl,
   createCapturingLogger,
@@ -8,7 +12,7 @@ import {
   startTestReceiver,
   type TestReceiver,
 } from './executors/test-helpers.js';
-import { createRequestNotifier, type SlackMessage } from './notifications.js';
+import { createRequestNotifier, defaultRequestLink, type SlackMessage } from './notifications.js';
 
 /** The secret part of a Slack incoming-webhook URL, which no log line may show. */
 const SECRET_PATH = '/services/T0001/B0002/xoxsecretpath0123456789';
@@ -36,6 +40,28 @@ function fieldTexts(message: SlackMessage): string[] {
   return texts;
 }
 
+test('default links open shell views that exist', async () => {
+  const config = parse(
+    await readFile(path.join(PROJECT_ROOT, 'examples', 'app-config.yaml'), 'utf8'),
+  ) as { shell: { nodes: Array<{ pathSegment: string }> } };
+  const segments = config.shell.nodes.map((node) => node.pathSegment);
+  const id = '6f1c2a4e-0000-4000-8000-000000000001';
+  const cases = [
+    { kind: 'submitted', expected: 'https://portal.example.com/approvals' },
+    { kind: 'decided', expected: `https://portal.example.com/requests?~request=${id}` },
+    { kind: 'result', expected: `https://portal.example.com/requests?~request=${id}` },
+  ] as const;
+  for (const item of cases) {
+    const link = defaultRequestLink(BASE_URL, id, item.kind);
+    assert.equal(link, item.expected, item.kind);
+    const segment = new URL(link).pathname.split('/')[1] ?? '';
+    assert.ok(
+      segments.includes(segment),
+      `${item.kind}: /${segment} is a node of the example shell`,
+    );
+  }
+});
+
 describe('request notifier', () => {
   test('posts Slack-compatible body', async () => {
     await withReceiver(
@@ -62,7 +88,7 @@ describe('request notifier', () => {
         assert.equal(call?.headers['content-type'], 'application/json');
 
         const message = JSON.parse(call?.body ?? '{}') as SlackMessage;
-        const link = `https://portal.example.com/requests/${request.id}`;
+        const link = 'https://portal.example.com/approvals';
         assert.equal(
           message.text,
           `Deployment request submitted for component:default/orders in production, requested by user:default/ada: <${link}>`,
@@ -97,7 +123,7 @@ describe('request notifier', () => {
           {
             baseUrl: BASE_URL,
             logger: createCapturingLogger().logger,
-            requestUrl: (id) => `https://portal.example.com/r/${id}`,
+            requestUrl: (id, kind) => `https://portal.example.com/r/${kind}/${id}`,
           },
         );
 
@@ -118,7 +144,7 @@ describe('request notifier', () => {
         assert.equal(messages[0]?.blocks[0]?.type, 'header');
         assert.match(messages[0]?.text ?? '', /^Deployment request denied /);
         assert.match(messages[1]?.text ?? '', /^Role elevation request failed, requested by/);
-        assert.match(messages[1]?.text ?? '', /<https:\/\/portal\.example\.com\/r\//);
+        assert.match(messages[1]?.text ?? '', /<https:\/\/portal\.example\.com\/r\/result\//);
         assert.deepEqual(fieldTexts(messages[1] as SlackMessage), [
           '*Type*\nrole-elevation',
           '*Requester*\nuser:default/ada',
@@ -217,7 +243,7 @@ describe('request notifier', () => {
 
         const delivered = receiver.received.map((call) => {
           const message = JSON.parse(call.body) as SlackMessage;
-          return /requests\/(id-\d)/.exec(message.text)?.[1];
+          return /· request (id-\d)/.exec(JSON.stringify(message.blocks))?.[1];
         });
         assert.deepEqual(delivered, ['id-1', 'id-4', 'id-5']);
         const dropped = lines.filter((line) => line.includes('dropped: the queue is full'));

@@ -12,11 +12,11 @@ import {
 export type WorkflowNotificationsConfig = NonNullable<WorkflowsConfig['notifications']>;
 
 export interface RequestNotifierOptions {
-  /** `app.baseUrl`; each message links to the request's page under it. */
+  /** `app.baseUrl`; each message links to a view of the portal under it. */
   baseUrl: string;
   logger: Logger;
-  /** The link to a request's page; defaults to `<baseUrl>/requests/<id>`. */
-  requestUrl?: (requestId: string) => string;
+  /** The link of a message; defaults to {@link defaultRequestLink}. */
+  requestUrl?: (requestId: string, kind: RequestNotificationKind) => string;
   /** Notifications that may wait; when the queue is full the oldest is dropped. Default 500. */
   queueSize?: number;
   /** Attempts per notification, the first included. Default 4. */
@@ -71,6 +71,23 @@ const TYPE_LABELS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Returns the link of a notification: a submitted request goes to the
+ * Approvals view, where approvers decide it, and a decision or result goes
+ * to the Requests view, which highlights the request given in `~request`.
+ */
+export function defaultRequestLink(
+  baseUrl: string,
+  requestId: string,
+  kind: RequestNotificationKind,
+): string {
+  const base = baseUrl.replace(/\/+$/, '');
+  if (kind === 'submitted') {
+    return `${base}/approvals`;
+  }
+  return `${base}/requests?~request=${encodeURIComponent(requestId)}`;
+}
+
+/**
  * Creates the notifier of `workflows.notifications`. `notify` only queues
  * the message and never throws. A background sender POSTs one message at a
  * time and retries a timeout, a connection fault, 408, 429 and 5xx with a
@@ -86,10 +103,9 @@ export function createRequestNotifier(
   const url = config.webhook.url;
   const endpoint = new URL(url).origin;
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  // NOTE: the default link assumes the Requests micro frontend serves /requests/<id>;
-  // pass requestUrl when its route differs.
   const requestUrl =
-    options.requestUrl ?? ((id: string) => `${baseUrl}/requests/${encodeURIComponent(id)}`);
+    options.requestUrl ??
+    ((id: string, kind: RequestNotificationKind) => defaultRequestLink(baseUrl, id, kind));
   const queueSize = options.queueSize ?? 500;
   const maxAttempts = options.maxAttempts ?? 4;
   const retryDelayMs = options.retryDelayMs ?? 1_000;
@@ -202,7 +218,7 @@ export function createRequestNotifier(
           return;
         }
 
-        const message = buildSlackMessage(kind, request, requestUrl(request.id));
+        const message = buildSlackMessage(kind, request, requestUrl(request.id, kind));
         queue.push({ kind, requestId: request.id, body: JSON.stringify(message) });
         if (queue.length > queueSize) {
           const dropped = queue.shift();

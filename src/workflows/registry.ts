@@ -56,10 +56,22 @@ export class WorkflowRegistry {
   }
 }
 
-/** The JSON Schema of a type's parameters, as a form builder reads it. */
-export function parametersJsonSchema(type: AnyRequestType): Record<string, unknown> {
-  return z.toJSONSchema(type.parameters, { io: 'input', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
+/**
+ * Returns the JSON Schema of a type's parameters, as a form builder reads
+ * it. The `choices` of its executor become the `enum` of those properties.
+ */
+export function parametersJsonSchema(
+  type: AnyRequestType,
+  choices: Record<string, readonly string[]> = {},
+): Record<string, unknown> {
+  const schema = z.toJSONSchema(type.parameters, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, Record<string, unknown>>;
+  } & Record<string, unknown>;
+  for (const [name, values] of Object.entries(choices)) {
+    const property = schema.properties?.[name];
+    if (property && values.length > 0) {
+      property.enum = [...values];
+    }
+  }
+  return schema;
 }

@@ -121,6 +121,26 @@ describeEachDialect('workflow requests API', ({ dialect }) => {
     assert.ok(deployment?.parameters.properties?.environment);
   });
 
+  test('role elevation offers the defined roles', async () => {
+    const response = await as('amara').request('/api/workflows/types');
+    const body = JSON.parse(response.body) as {
+      items: Array<{
+        name: string;
+        parameters: { properties?: Record<string, { enum?: unknown[] }> };
+      }>;
+    };
+    const elevation = body.items.find((item) => item.name === 'role-elevation');
+    const roles = elevation?.parameters.properties?.role?.enum ?? [];
+    const defined = started.portal.permissions
+      .currentPolicy()
+      .roles.roles.map((role) => role.name)
+      .sort();
+    assert.ok(defined.includes('site-reliability'), defined.join(', '));
+    assert.deepEqual(roles, defined);
+    const deployment = body.items.find((item) => item.name === 'deployment');
+    assert.equal(deployment?.parameters.properties?.environment?.enum, undefined);
+  });
+
   test('production deployment needs a teammate', async () => {
     const created = await createDeployment('amara', 'production');
     assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -227,8 +247,12 @@ describeEachDialect('workflow requests API', ({ dialect }) => {
   });
 
   test('create on another team entity is denied', async () => {
-    const denied = await createDeployment('priya', 'staging');
-    assert.equal(denied.status, 403);
+    // priya reads every production API, but route-api belongs to routing-team.
+    const denied = await post('priya', '/api/workflows/requests', {
+      type: 'deployment',
+      parameters: { entity: 'api:default/route-api', environment: 'staging', version: '1.0.0' },
+    });
+    assert.equal(denied.status, 403, JSON.stringify(denied.body));
     const audit = await started.portal.audit.list({ action: 'permission.denied', limit: 50 });
     assert.ok(
       audit.some(
@@ -326,6 +350,82 @@ describeEachDialect('workflow requests API', ({ dialect }) => {
       limit: 50,
     });
     assert.ok(!JSON.stringify(records).includes('not-a-real-secret'));
+  });
+
+  test('requester may not review own break-glass request', async () => {
+    const created = await post('ines', '/api/workflows/requests', {
+      type: 'aws-credentials',
+      parameters: {
+        entity: 'component:default/metrics-gateway',
+        role: 'deployer',
+        environment: 'production',
+        durationSeconds: 900,
+      },
+      reason: 'incident 43',
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const request = created.body as RequestDetails;
+    const selfApproved = await post('ines', `/api/workflows/requests/${request.id}/approve`, {
+      comment: 'metrics are down, nobody else on call',
+    });
+    assert.equal(selfApproved.status, 200, JSON.stringify(selfApproved.body));
+
+    const ownReview = await post('ines', `/api/workflows/requests/${request.id}/review`, {
+      comment: 'all fine',
+    });
+    assert.equal(ownReview.status, 403, JSON.stringify(ownReview.body));
+    assert.match((ownReview.body as ErrorBody).error.message, /is your own/);
+
+    const reread = await as('ines').request(`/api/workflows/requests/${request.id}`);
+    const details = JSON.parse(reread.body) as RequestDetails;
+    assert.equal(details.review?.pending, true, JSON.stringify(details.review));
+    const denials = await started.portal.audit.list({ action: 'permission.denied', limit: 50 });
+    assert.ok(
+      denials.some(
+        (record) =>
+          record.target === `workflow-request:${request.id}` &&
+          record.details.permission === 'request.review',
+      ),
+    );
+  });
+
+  test('hidden entity is refused like a missing one', async () => {
+    // amara may not read card-vault-db, and no entity ghost-service exists.
+    const answers = [];
+    for (const entity of ['resource:default/card-vault-db', 'component:default/ghost-service']) {
+      for (const body of [
+        { type: 'deployment', parameters: { entity, environment: 'staging', version: '1.0.0' } },
+        {
+          type: 'aws-credentials',
+          parameters: { entity, role: 'deployer', environment: 'staging', durationSeconds: 900 },
+          reason: 'debugging',
+        },
+      ]) {
+        const response = await post('amara', '/api/workflows/requests', body);
+        assert.equal(
+          response.status,
+          400,
+          `${body.type} ${entity}: ${JSON.stringify(response.body)}`,
+        );
+        const error = (response.body as ErrorBody).error;
+        assert.equal(error.details[0]?.path, 'parameters.entity');
+        answers.push(JSON.stringify(error).replaceAll(entity, 'ENTITY'));
+      }
+    }
+    assert.equal(answers[0], answers[2], 'deployment: hidden and missing read the same');
+    assert.equal(answers[1], answers[3], 'aws-credentials: hidden and missing read the same');
+    assert.ok(!answers.some((answer) => answer.includes('Permission')), answers.join('\n'));
+  });
+
+  test('denied approval does not name a hidden entity', async () => {
+    const created = await createDeployment('amara', 'production', '4.0.0');
+    const request = created.body as RequestDetails;
+    const denied = await post('priya', `/api/workflows/requests/${request.id}/approve`, {});
+    assert.equal(denied.status, 403);
+    assert.doesNotMatch((denied.body as ErrorBody).error.message, /booking-api/);
+    const read = await as('priya').request(`/api/workflows/requests/${request.id}`);
+    assert.equal(read.status, 403);
+    assert.doesNotMatch(read.body, /booking-api|amara/);
   });
 
   test('role elevation applies at once', async () => {

@@ -70,7 +70,10 @@ export async function registerWorkflowRoutes(
       entity: type.entity ?? 'none',
       reasonRequired: type.reasonRequired ?? false,
       executor: engine.registry.getExecutor(type.name)?.trigger ?? null,
-      parameters: parametersJsonSchema(type),
+      parameters: parametersJsonSchema(
+        type,
+        engine.registry.getExecutor(type.name)?.parameterChoices?.(),
+      ),
     })),
   }));
 
@@ -136,7 +139,10 @@ export async function registerWorkflowRoutes(
   app.get('/api/workflows/review', reviewer, async (request) => {
     const query = parseInput(reviewQuerySchema, request.query ?? {}, 'query');
     return {
-      items: await engine.reviewQueue({ pendingOnly: query.all !== 'true', limit: query.limit }),
+      items: await engine.reviewQueue(principalOf(request), {
+        pendingOnly: query.all !== 'true',
+        limit: query.limit,
+      }),
     };
   });
 

@@ -61,18 +61,58 @@ export const approverSourceSchema = z.union([
   z.object({ group: groupRef }).strict(),
 ]);
 
+/** Approvals that must come from one source at least; counted within `count`. */
+const minimumSchema = z.number().int().min(1).max(10).optional();
+
+/** An approver source as written: `owners`, `{ group }`, or either with a minimum `min`. */
+const approverSourceInputSchema = z.union([
+  z.literal('owners'),
+  z.object({ owners: z.literal(true), min: minimumSchema }).strict(),
+  z.object({ group: groupRef, min: minimumSchema }).strict(),
+]);
+
 const approvalsSchema = z
   .object({
-    /** Approvals needed; one denial denies. */
-    count: z.number().int().min(1).max(10).default(1),
+    /**
+     * Approvals needed; one denial denies. Defaults to the sum of the
+     * sources' `min`, and to 1 when no source sets one.
+     */
+    count: z.number().int().min(1).max(10).optional(),
     /**
      * Who may approve. `owners` is everyone whose ownership references include
      * the entity's owner: its members and, with transitive group ownership,
-     * the members of groups below it.
+     * the members of groups below it. A source with `min` must supply at
+     * least that many of the approvals, and one approver counts for one
+     * source only.
      */
-    from: z.array(approverSourceSchema).min(1, 'name at least one approver: owners or { group }'),
+    from: z
+      .array(approverSourceInputSchema)
+      .min(1, 'name at least one approver: owners or { group }'),
   })
-  .strict();
+  .strict()
+  .transform((approvals, context) => {
+    const from: ApproverSource[] = [];
+    const minimums: ApproverMinimum[] = [];
+    for (const written of approvals.from) {
+      const source: ApproverSource =
+        written === 'owners' || 'owners' in written ? 'owners' : { group: written.group };
+      from.push(source);
+      if (typeof written === 'object' && written.min !== undefined) {
+        minimums.push({ source, count: written.min });
+      }
+    }
+
+    const sum = minimums.reduce((total, minimum) => total + minimum.count, 0);
+    const count = approvals.count ?? Math.max(1, sum);
+    if (count < sum) {
+      context.addIssue({
+        code: 'custom',
+        path: ['count'],
+        message: `count ${count} is less than the ${sum} approvals that the sources' min values need: raise count to at least ${sum} or lower a min`,
+      });
+    }
+    return { count, from, minimums };
+  });
 
 export const approvalRuleSchema = z
   .object({
@@ -130,6 +170,11 @@ export const approvalRulesFileSchema = z
 
 export type RuleMatch = z.infer<typeof ruleMatchSchema>;
 export type ApproverSource = z.infer<typeof approverSourceSchema>;
+/** At least `count` approvals must come from `source`. */
+export interface ApproverMinimum {
+  source: ApproverSource;
+  count: number;
+}
 /** One parsed rule; durations are in seconds. */
 export type ApprovalRule = z.infer<typeof approvalRuleSchema>;
 export type ApprovalRulesFile = z.infer<typeof approvalRulesFileSchema>;

@@ -50,6 +50,22 @@ test('unknown request type is an error', () => {
   assert.match(report.findings[0]?.path ?? '', /rules\.yaml:3/);
 });
 
+test('group smaller than its min is an error', () => {
+  const report = lint(
+    [
+      'rules:',
+      '  - id: a',
+      '    approvals: { from: [{ group: sre-team, min: 3 }] }',
+      '  - id: b',
+      '    approvals: { from: [{ owners: true, min: 1 }, { group: sre-team, min: 2 }] }',
+    ].join('\n'),
+  );
+  assert.equal(report.errors, 1, JSON.stringify(report.findings));
+  const finding = report.findings.find((item) => item.severity === 'error');
+  assert.equal(finding?.rule, 'a');
+  assert.match(finding?.message ?? '', /group:default\/sre-team has 2 users, fewer than its min 3/);
+});
+
 test('missing and empty groups', () => {
   const report = lint(
     [
@@ -189,6 +205,25 @@ test('plan shows approvers gained and lost', () => {
     /1 approval from group:default\/sre-team -> 2 approvals from group:default\/platform-team/,
   );
   assert.match(text, /auto-approve, at most 1h/);
+});
+
+test('plan shows a new source minimum', () => {
+  const rules = (approvals: string) =>
+    parseApprovalRules(
+      'rules.yaml',
+      ['rules:', '  - id: prod', `    approvals: ${approvals}`].join('\n'),
+      TYPES,
+    );
+  const plan = planApprovalRules(
+    rules('{ count: 2, from: [owners, { group: sre-team }] }'),
+    rules('{ count: 2, from: [owners, { group: sre-team, min: 1 }] }'),
+    organisation,
+  );
+  assert.equal(plan.changes.length, 1);
+  assert.match(
+    formatRulesPlan(plan),
+    /2 approvals from the owners or group:default\/sre-team -> 2 approvals from the owners or group:default\/sre-team \(at least 1 from group:default\/sre-team\)/,
+  );
 });
 
 test('published JSON Schema is current', () => {

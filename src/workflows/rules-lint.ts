@@ -73,6 +73,19 @@ export function lintApprovalRules(
       }
     }
 
+    for (const minimum of rule.approvals?.minimums ?? []) {
+      if (minimum.source === 'owners') continue;
+      const users = options.organisation.usersOfGroup.get(minimum.source.group)?.size ?? 0;
+      if (users > 0 && users < minimum.count) {
+        findings.push({
+          severity: 'error',
+          rule: rule.id,
+          path: lineOf(index),
+          message: `approver group ${minimum.source.group} has ${users} ${users === 1 ? 'user' : 'users'}, fewer than its min ${minimum.count}, so no request under this rule can be approved: lower min or add members`,
+        });
+      }
+    }
+
     const empty = emptyListsOf(rule.match);
     if (empty.length > 0) {
       findings.push({

@@ -8,6 +8,8 @@ export interface RuleApprovers {
   count: number;
   owners: boolean;
   groups: string[];
+  /** Approvals that must come from one source, such as `1 from group:default/security-team`. */
+  minimums: string[];
   /** Users of the named groups, lowercase references, sorted. */
   users: string[];
   breakGlass: boolean;
@@ -111,6 +113,10 @@ function approversOf(rule: ApprovalRule, organisation: Organisation): RuleApprov
     count: rule.approvals?.count ?? 0,
     owners: (rule.approvals?.from ?? []).includes('owners'),
     groups,
+    minimums: (rule.approvals?.minimums ?? []).map(
+      (minimum) =>
+        `${minimum.count} from ${minimum.source === 'owners' ? 'the owners' : minimum.source.group}`,
+    ),
     users: [...users].sort(),
     breakGlass: rule.breakGlass,
     maxDuration: rule.maxDuration === undefined ? null : formatDuration(rule.maxDuration),
@@ -157,5 +163,7 @@ function describe(approvers: RuleApprovers | null): string {
   }
   const sources = [...(approvers.owners ? ['the owners'] : []), ...approvers.groups].join(' or ');
   const glass = approvers.breakGlass ? ', break-glass allowed' : '';
-  return `${approvers.count} approval${approvers.count === 1 ? '' : 's'} from ${sources}${limit}${glass}`;
+  const minimums =
+    approvers.minimums.length > 0 ? ` (at least ${approvers.minimums.join(' and ')})` : '';
+  return `${approvers.count} approval${approvers.count === 1 ? '' : 's'} from ${sources}${minimums}${limit}${glass}`;
 }

@@ -13,6 +13,7 @@ import {
   type RequestEngine,
   requestTarget,
 } from './engine.js';
+import { missingExecutorHint } from './missing-executor.js';
 import type { WorkflowRegistry } from './registry.js';
 import {
   findRequestRow,
@@ -117,12 +118,10 @@ export class ExecutionRunner {
 
   /** Called when a request is approved: runs it at once when its type has an automatic executor. */
   approved(request: { id: string; type: string }): void {
+    // A type without executor needs nothing here: the engine stored the
+    // missing-executor message with the approval.
     const executor = this.options.registry.getExecutor(request.type);
-    if (!executor) {
-      void this.noteMissingExecutor(request.id, request.type);
-      return;
-    }
-    if (executor.trigger === 'automatic' && !this.stopped && this.timer) {
+    if (executor?.trigger === 'automatic' && !this.stopped && this.timer) {
       this.track(request.id, () => this.runToEnd(request.id, executor));
     }
   }
@@ -544,23 +543,6 @@ export class ExecutionRunner {
     }
     return true;
   }
-
-  private async noteMissingExecutor(id: string, type: string): Promise<void> {
-    try {
-      await this.db
-        .updateTable('workflow_requests')
-        .set({
-          result: JSON.stringify({
-            message: `No executor is registered for ${type} requests, so the request stays approved until the portal runs with one${missingExecutorHint(type)}`,
-          }),
-        })
-        .where('id', '=', id)
-        .where('state', '=', 'approved')
-        .execute();
-    } catch (error) {
-      this.options.logger.error({ err: error, requestId: id }, 'noting a missing executor failed');
-    }
-  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -577,15 +559,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
-}
-
-/** The config section that sets up the executor of a built-in request type, as advice. */
-const EXECUTOR_SETTINGS: Readonly<Record<string, string>> = {
-  deployment: 'workflows.deployment',
-  'aws-credentials': 'workflows.awsCredentials',
-};
-
-function missingExecutorHint(type: string): string {
-  const setting = EXECUTOR_SETTINGS[type];
-  return setting ? `: configure ${setting}` : '';
 }

@@ -42,4 +42,6 @@ export interface WorkflowApprovalRow {
   decision: 'approve' | 'deny';
   comment: string | null;
   created_at: string;
+  /** JSON array of the keys of the rule's sources that the approver belonged to; null before 0002. */
+  sources: string | null;
 }

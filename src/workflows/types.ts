@@ -79,6 +79,7 @@ export interface ExecutionContext {
   approvers?: readonly string[] | undefined;
   /** Aborted when the server shuts down. */
   signal: AbortSignal;
+  /** Bound to `requestId`, `type` and `attempt` already, so log calls must not add them again. */
   logger: Logger;
 }
 
@@ -117,6 +118,12 @@ export interface RequestExecutor {
    * the field otherwise, so a typo fails before anyone approves it.
    */
   checkParameters?(parameters: Record<string, unknown>): void;
+  /**
+   * Returns the values that string parameters accept now, by parameter
+   * name, such as the roles of the roles file; GET /api/workflows/types
+   * offers them as the `enum` of the parameter's JSON Schema.
+   */
+  parameterChoices?(): Record<string, readonly string[]>;
 }
 
 /** A request type that a capability registers with the engine. */

@@ -93,6 +93,19 @@ describe('request form model', () => {
     });
   });
 
+  test('role choices become a select', () => {
+    const type = builtInRequestTypes.find((candidate) => candidate.name === 'role-elevation');
+    assert.ok(type);
+    const fields = fieldsOf({
+      ...typeNamed('role-elevation'),
+      parameters: parametersJsonSchema(type, { role: ['developer', 'site-reliability'] }),
+    });
+    const role = fields.find((field) => field.name === 'role');
+    assert.equal(role?.kind, 'select');
+    assert.deepEqual(role?.options, ['developer', 'site-reliability']);
+    assert.equal(fields.find((field) => field.name === 'durationSeconds')?.kind, 'integer');
+  });
+
   test('parameters parse numbers', () => {
     const fields = fieldsOf(typeNamed('role-elevation'));
 

@@ -308,6 +308,12 @@ whenChromiumInstalled('request views in Chromium', () => {
         await card.getByRole('button', { name: 'Approve' }).click();
         await card.locator('.decision-outcome', { hasText: 'You approved this request' }).waitFor();
         assert.equal(await card.getAttribute('data-decided'), 'approve');
+        // The card is redrawn from the request that the API returned.
+        assert.notEqual(
+          await card.locator('.request-state').getAttribute('data-state'),
+          'submitted',
+        );
+        assert.match((await card.textContent()) ?? '', /1 of 1 approvals/);
 
         const again = await context.request.post(
           `${portal.url}/api/workflows/requests/${productionId}/approve`,
@@ -514,11 +520,14 @@ whenChromiumInstalled('request views in Chromium', () => {
         await card.locator('.decision-outcome', { hasText: 'You approved this request' }).waitFor();
         await screenshot(page, 'break-glass');
 
-        // The requester collects the credentials once.
-        await page.goto(`${portal.url}/requests`);
+        // The requester collects the credentials once, from the link of a
+        // decision notification, which highlights the request.
+        await page.goto(`${portal.url}/requests?~request=${id}`);
         await waitReady(requests, 'requests');
         const row = requests.locator(`#my-requests tr[data-request-id="${id}"]`);
         assert.equal(await row.getAttribute('data-state'), 'approved');
+        assert.equal(await row.getAttribute('aria-current'), 'true');
+        assert.equal(await requests.locator('#my-requests tr[aria-current]').count(), 1);
         await row.getByRole('button', { name: 'Collect' }).click();
         const secret = requests.locator('#collected-secret');
         await secret.waitFor();
@@ -547,13 +556,51 @@ whenChromiumInstalled('request views in Chromium', () => {
         );
         assert.equal(again.status(), 409);
 
-        // SRE reviews the break-glass request afterwards.
+        // amara's break-glass request, which ines reviews afterwards.
+        const amara = await signInAs('amara', '/requests');
+        const amaraCreated = await amara.context.request.post(
+          `${portal.url}/api/workflows/requests`,
+          {
+            data: {
+              type: 'aws-credentials',
+              parameters: {
+                entity: SERVICE,
+                role: 'deployer',
+                environment: 'production',
+                durationSeconds: 900,
+              },
+              reason: 'INC-43: bookings fail',
+            },
+          },
+        );
+        assert.equal(amaraCreated.status(), 201, await amaraCreated.text());
+        const amaraId = ((await amaraCreated.json()) as { id: string }).id;
+        const amaraApproved = await amara.context.request.post(
+          `${portal.url}/api/workflows/requests/${amaraId}/approve`,
+          { data: { comment: 'On call for INC-43' } },
+        );
+        assert.equal(amaraApproved.status(), 200, await amaraApproved.text());
+        await amara.context.close();
+
+        // ines may not review her own request: the card explains why and has no button.
         await page.goto(`${portal.url}/review`);
         const review = viewFrame(page, 'review');
         await waitReady(review, 'review');
-        const queued = review.locator(`li[data-request-id="${id}"]`);
-        await queued.waitFor();
-        assert.match((await queued.textContent()) ?? '', /INC-42: payouts stuck/);
+        const own = review.locator(`li[data-request-id="${id}"]`);
+        await own.waitFor();
+        assert.match((await own.textContent()) ?? '', /INC-42: payouts stuck/);
+        assert.match(
+          (await own.locator('[data-own-request]').textContent()) ?? '',
+          /You requested this, so another member/,
+        );
+        assert.equal(await own.getByRole('button', { name: 'Mark as reviewed' }).count(), 0);
+        const ownReview = await context.request.post(
+          `${portal.url}/api/workflows/requests/${id}/review`,
+          { data: {} },
+        );
+        assert.equal(ownReview.status(), 403);
+
+        const queued = review.locator(`li[data-request-id="${amaraId}"]`);
         await queued.getByLabel(/^Comment/).fill('Checked with the incident log');
         await queued.getByRole('button', { name: 'Mark as reviewed' }).click();
         await queued.locator('.decision-outcome', { hasText: 'Marked as reviewed.' }).waitFor();
@@ -561,10 +608,9 @@ whenChromiumInstalled('request views in Chromium', () => {
 
         const pending = await context.request.get(`${portal.url}/api/workflows/review`);
         const body = (await pending.json()) as { items: Array<{ id: string }> };
-        assert.equal(
-          body.items.some((item) => item.id === id),
-          false,
-        );
+        const pendingIds = body.items.map((item) => item.id);
+        assert.equal(pendingIds.includes(amaraId), false);
+        assert.equal(pendingIds.includes(id), true);
       } finally {
         await context.close();
       }

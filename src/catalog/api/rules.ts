@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { CompilablePermissionRule, PermissionRule } from '../../permissions/index.js';
 import type { EntityFilter } from './entity-filter.js';
 import { CATALOG_ENTITY_RESOURCE_TYPE } from './permissions.js';
-import { hasSearchRow } from './search-row-lookup.js';
+import { searchRowCheck } from './search-row-lookup.js';
 
 /**
  * The catalog-entity rules under Backstage's names and parameter shapes
@@ -94,7 +94,7 @@ function equalsIgnoringCase(a: string, b: string): boolean {
 function searchEntryCheck(key: string, value: string | undefined): EntityCheck {
   const wantedKey = lowercased(key);
   const wantedValue = value === undefined ? undefined : lowercased(value);
-  return (entity) => hasSearchRow(entity, wantedKey, wantedValue);
+  return searchRowCheck(wantedKey, wantedValue);
 }
 
 function searchFilter(key: string, value: string | undefined): EntityFilter {
@@ -160,15 +160,29 @@ function ownerCheck({ claims }: z.infer<typeof claimsParams>): EntityCheck {
   const wanted = new Set(claims.map(lowercased));
   return (entity) => {
     for (const relation of entity.relations ?? []) {
+      const { type, targetRef } = relation;
       if (
-        equalsIgnoringCase(relation.type, RELATION_OWNED_BY) &&
-        wanted.has(lowercased(relation.targetRef))
+        (type === RELATION_OWNED_BY || equalsIgnoringCase(type, RELATION_OWNED_BY)) &&
+        hasLowercased(wanted, targetRef)
       ) {
         return true;
       }
     }
     return false;
   };
+}
+
+/**
+ * Returns set.has(lowercased(value)) for a set of lowercase texts. A value in
+ * the set as it is needs no lowercasing, because lowercasing a lowercase text
+ * changes nothing.
+ */
+function hasLowercased(set: ReadonlySet<string>, value: string): boolean {
+  if (set.has(value)) {
+    return true;
+  }
+  const lowercase = lowercased(value);
+  return lowercase !== value && set.has(lowercase);
 }
 
 export const isEntityOwner: CatalogPermissionRule<z.infer<typeof claimsParams>> = {
@@ -202,8 +216,9 @@ const kindsParams = z
 
 function kindCheck({ kinds }: z.infer<typeof kindsParams>): EntityCheck {
   return (entity) => {
+    const entityKind = entity.kind;
     for (const kind of kinds) {
-      if (equalsIgnoringCase(kind, entity.kind)) {
+      if (kind === entityKind || equalsIgnoringCase(kind, entityKind)) {
         return true;
       }
     }

@@ -188,6 +188,16 @@ const cases: Array<{ name: string; entity: Entity; keys: string[]; values: strin
     values: ['short', 'v'.repeat(201), 'w'.repeat(200)],
   },
   {
+    // The walk reads own fields only, as Object.keys does.
+    name: 'fields inherited from a prototype',
+    entity: {
+      ...base,
+      spec: Object.assign(Object.create({ inherited: 'x' }), { own: 'y' }),
+    } as unknown as Entity,
+    keys: ['spec.inherited', 'spec.own'],
+    values: ['x', 'y'],
+  },
+  {
     name: 'text outside ASCII',
     entity: {
       ...base,

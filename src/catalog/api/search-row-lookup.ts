@@ -16,10 +16,24 @@ const SKIPPED_PATHS = new Set([
   'metadata.etag',
 ]);
 
-/** A search row to look for: a lowercase key, and a lowercase value unless any value matches. */
+/** Paths of the three rows that walkSearchLeaves adds after its generic walk. */
+const ADDED_PATHS = ['metadata.name', 'metadata.namespace', 'metadata.uid'] as const;
+
+/**
+ * A search row to look for: a lowercase key, and a lowercase value unless
+ * any value matches, with what the walk can tell from the key alone.
+ */
 interface RowQuery {
   key: string;
   value: string | undefined;
+  /**
+   * Lengths of the skipped paths that the key starts with, up to a dot or
+   * its end. Only a path of an ASCII name with one of these lengths can be
+   * a skipped path, so other paths need no look-up in SKIPPED_PATHS.
+   */
+  skippedLengths: readonly number[];
+  /** The path of ADDED_PATHS that is the key, if any. */
+  addedPath: (typeof ADDED_PATHS)[number] | undefined;
 }
 
 /** `offset` of a path whose lowercase form is not known to be a prefix of the key. */
@@ -33,25 +47,55 @@ const UNKNOWN_OFFSET = -1;
  * values, no lowercase copies.
  */
 export function hasSearchRow(entity: Entity, key: string, value: string | undefined): boolean {
-  if (key.length > MAX_SEARCH_KEY_LENGTH) {
-    return false;
-  }
-  // A longer value is stored as null, so it never equals a wanted value.
-  if (value !== undefined && value.length > MAX_SEARCH_VALUE_LENGTH) {
-    return false;
-  }
+  return searchRowCheck(key, value)(entity);
+}
 
-  const query: RowQuery = { key, value };
-  if (visitNode(query, '', 0, entity)) {
-    return true;
+/**
+ * Returns hasSearchRow for one key and value as a check of an entity, which
+ * works out once what the key alone decides.
+ */
+export function searchRowCheck(
+  key: string,
+  value: string | undefined,
+): (entity: Entity) => boolean {
+  // A longer key is never stored, and a longer value is stored as null, so
+  // no row matches either.
+  if (
+    key.length > MAX_SEARCH_KEY_LENGTH ||
+    (value !== undefined && value.length > MAX_SEARCH_VALUE_LENGTH)
+  ) {
+    return () => false;
   }
-
-  // walkSearchLeaves adds these three rows after the generic walk.
-  return (
-    leafMatches(query, 'metadata.name', entity.metadata.name) ||
-    leafMatches(query, 'metadata.namespace', entity.metadata.namespace ?? 'default') ||
-    leafMatches(query, 'metadata.uid', entity.metadata.uid)
-  );
+  const query: RowQuery = {
+    key,
+    value,
+    skippedLengths: [...SKIPPED_PATHS]
+      .filter(
+        (path) =>
+          key.startsWith(path) &&
+          (key.length === path.length || key.charCodeAt(path.length) === DOT),
+      )
+      .map((path) => path.length),
+    addedPath: ADDED_PATHS.find((path) => path === key),
+  };
+  return (entity) => {
+    if (visitNode(query, '', 0, entity)) {
+      return true;
+    }
+    // walkSearchLeaves adds these three rows after the generic walk.
+    const { addedPath } = query;
+    if (addedPath === undefined) {
+      return false;
+    }
+    const metadata = entity.metadata;
+    const rawValue =
+      addedPath === 'metadata.name'
+        ? metadata.name
+        : addedPath === 'metadata.namespace'
+          ? (metadata.namespace ?? 'default')
+          : metadata.uid;
+    return valueMatches(query.value, rawValue);
+  };
 }
 
 /**
@@ -60,7 +104,10 @@ export function hasSearchRow(entity: Entity, key: string, value: string | undefi
  * UNKNOWN_OFFSET once the path contains a character outside ASCII.
  */
 function visitNode(query: RowQuery, path: string, offset: number, current: unknown): boolean {
-  if (SKIPPED_PATHS.has(path)) {
+  if (
+    (offset === UNKNOWN_OFFSET || query.skippedLengths.includes(offset)) &&
+    SKIPPED_PATHS.has(path)
+  ) {
     return false;
   }
   if (
@@ -94,7 +141,12 @@ function visitNode(query: RowQuery, path: string, offset: number, current: unkno
   }
 
   const record = current as Record<string, unknown>;
-  for (const name of Object.keys(record)) {
+  // for...in with Object.hasOwn visits the names of Object.keys in the same
+  // order without building an array for each object.
+  for (const name in record) {
+    if (!Object.hasOwn(record, name)) {
+      continue;
+    }
     const childOffset = offsetAfter(query.key, path, offset, name);
     if (childOffset === undefined) {
       continue;
@@ -162,10 +214,6 @@ function itemKeyMatches(key: string, path: string, offset: number, item: string)
   // Lowercasing can depend on the characters around one (a final sigma), so
   // a path or item outside ASCII is lowercased as one string, as the walk does.
   return `${path}.${item}`.toLowerCase() === key;
-}
-
-function leafMatches(query: RowQuery, path: string, rawValue: unknown): boolean {
-  return path.toLowerCase() === query.key && valueMatches(query.value, rawValue);
 }
 
 /** Returns whether a leaf's row value is the wanted value; any value matches when none is wanted. */

@@ -17,6 +17,8 @@ export type Preparer = (
 
 interface CacheEntry {
   contentHash: string;
+  /** The preparation options that the entry was prepared with, as `load` keys them. */
+  optionsKey: string;
   /** Options of the preparation, and size, times and inode of each placeholder file. */
   dependencyKey: string;
   loaded: LoadedFile;
@@ -89,6 +91,33 @@ export class PreparedFileCache {
     return loads as Array<Promise<LoadedFile>>;
   }
 
+  /**
+   * Reads the files and reports whether each still has the content and the
+   * placeholder files of its kept preparation. A file without a kept
+   * preparation, such as an unreadable one, counts as changed.
+   */
+  async isUnchanged(files: readonly string[]): Promise<boolean> {
+    const limit = { maxBytes: this.#maxFileBytes, setting: FILE_SIZE_SETTING };
+    for (const file of files) {
+      const cached = this.#entries.get(file);
+      if (!cached) {
+        return false;
+      }
+      const read = await readTextFile(file, limit);
+      if (!read.ok || createHash('sha1').update(read.text).digest('hex') !== cached.contentHash) {
+        return false;
+      }
+      const dependencyKey = await dependencyKeyOf(
+        cached.loaded.prepared.dependencies,
+        cached.optionsKey,
+      );
+      if (dependencyKey !== cached.dependencyKey) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Forgets every file not in `files`. */
   retainOnly(files: ReadonlySet<string>): void {
     for (const file of this.#entries.keys()) {
@@ -114,7 +143,12 @@ export class PreparedFileCache {
       (issue) => issue.code === ISSUE_CODES.placeholderFailed,
     );
     if (cacheable && dependencyKey !== undefined) {
-      this.#entries.set(job.file, { contentHash: job.contentHash, dependencyKey, loaded });
+      this.#entries.set(job.file, {
+        contentHash: job.contentHash,
+        optionsKey,
+        dependencyKey,
+        loaded,
+      });
     } else {
       this.#entries.delete(job.file);
     }

@@ -84,7 +84,7 @@ export const FILE_SIZE_SETTING = 'catalog.limits.maxFileBytes';
 export const PLACEHOLDER_SIZE_SETTING = 'catalog.limits.maxPlaceholderFileBytes';
 
 /** Sentence appended to the fault of a file that was not read, on what happens to its entities. */
-const KEPT_ENTITIES =
+export const KEPT_ENTITIES =
   'No entity of this file was read; the catalog keeps the entities it stored from the file before until the file is fixed';
 
 /** Reads, parses and validates one catalog file. Bad content becomes issues in the result. */

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { isDynamicPattern } from 'tinyglobby';
 import { type CatalogConfig, DEFAULT_CATALOG_FILE_MAX_BYTES } from '../../config/index.js';
 import type { RefreshSummary } from '../catalog.js';
 import { PreparedFileCache, type Preparer } from './file-cache.js';
@@ -77,6 +78,8 @@ export class IngestionRunner {
   /** Target and placeholder files of each location, for the watcher. */
   readonly #watchInfo = new Map<string, { target: string; dependencies: string[] }>();
   readonly #optional = new Map<string, boolean>();
+  /** Locations whose last refresh stored every file of their target. */
+  readonly #storedLocations = new Set<string>();
   #queue: Promise<unknown> = Promise.resolve();
   #intervalTimer: NodeJS.Timeout | undefined;
   #watcher: FolderWatcher | undefined;
@@ -119,7 +122,7 @@ export class IngestionRunner {
     }
     if (this.#config.refresh.watch && !this.#watcher) {
       this.#watcher = new FolderWatcher(this.#logger, (ids) => {
-        this.refreshLocations(ids).catch((error: unknown) =>
+        this.#enqueue(() => this.#refreshChanged(ids)).catch((error: unknown) =>
           this.#logger.error({ err: error }, 'catalog refresh after a file change failed'),
         );
       });
@@ -231,6 +234,54 @@ export class IngestionRunner {
     await this.#forgetRemovedLocations();
   }
 
+  /**
+   * Refreshes those of the locations whose files changed since their last
+   * refresh. A watched folder also reports files that no location reads, such
+   * as a log file beside a catalog file, and those must not cause a refresh
+   * and its audit record.
+   */
+  async #refreshChanged(ids: ReadonlySet<string>): Promise<void> {
+    const changed = new Set<string>();
+    for (const id of ids) {
+      if (await this.#filesChanged(id)) {
+        changed.add(id);
+      }
+    }
+    if (changed.size === 0) {
+      this.#logger.debug({ locations: ids.size }, 'catalog files unchanged, refresh skipped');
+      return;
+    }
+    await this.#refreshLocations(changed);
+  }
+
+  /** Whether the location's target now names other files, or any of them has other content. */
+  async #filesChanged(id: string): Promise<boolean> {
+    const previous = this.#filesByLocation.get(id);
+    if (!previous || !this.#storedLocations.has(id)) {
+      return true;
+    }
+    const location = await this.#store.loadLocation(id);
+    if (!location) {
+      return false;
+    }
+    const context = await this.#contextOf(location);
+    const resolved = await resolveTargetFiles(location.target, {
+      optional: context.optional,
+      scope: context.scope,
+    });
+    if (resolved.failedFiles.length > 0) {
+      return true;
+    }
+    const ancestorFiles = new Set(
+      context.ancestors.flatMap((ancestor) => this.#filesByLocation.get(ancestor.id) ?? []),
+    );
+    const files = resolved.files.filter((file) => !ancestorFiles.has(file));
+    if (files.length !== previous.length || files.some((file, index) => file !== previous[index])) {
+      return true;
+    }
+    return !(await this.#cache.isUnchanged(files));
+  }
+
   /** Stores the derived warnings of a pass; a failure leaves those of the previous pass. */
   async #finishPass(pass: RefreshPass): Promise<void> {
     if (pass.isEmpty) {
@@ -290,6 +341,7 @@ export class IngestionRunner {
     location: LocationRecord,
     context: LocationContext,
   ): Promise<LocationRefreshOutcome | undefined> {
+    this.#storedLocations.delete(location.id);
     try {
       const resolved = await resolveTargetFiles(location.target, {
         optional: context.optional,
@@ -371,6 +423,9 @@ export class IngestionRunner {
         },
         'catalog location refreshed',
       );
+      if (resolved.failedFiles.length === 0) {
+        this.#storedLocations.add(location.id);
+      }
       await this.#report({ location, outcome });
       return outcome;
     } catch (error) {
@@ -432,6 +487,11 @@ export class IngestionRunner {
         }
       }
     }
+    for (const id of this.#storedLocations) {
+      if (!ids.has(id)) {
+        this.#storedLocations.delete(id);
+      }
+    }
     this.#cache.retainOnly(new Set([...this.#filesByLocation.values()].flat()));
   }
 
@@ -439,18 +499,35 @@ export class IngestionRunner {
     if (!this.#watcher) {
       return;
     }
-    const requests = new Map<string, WatchRequest & { locationIds: Set<string> }>();
-    const add = (folder: string, recursive: boolean, id: string) => {
+    const requests = new Map<
+      string,
+      WatchRequest & { names: Set<string> | undefined; locationIds: Set<string> }
+    >();
+    // A name of undefined stands for every entry of the folder.
+    const add = (folder: string, recursive: boolean, name: string | undefined, id: string) => {
       const key = `${folder}\u0000${recursive}`;
-      const request = requests.get(key) ?? { folder, recursive, locationIds: new Set<string>() };
+      const request = requests.get(key) ?? {
+        folder,
+        recursive,
+        names: new Set<string>(),
+        locationIds: new Set<string>(),
+      };
+      if (name === undefined) {
+        request.names = undefined;
+      } else {
+        request.names?.add(name);
+      }
       request.locationIds.add(id);
       requests.set(key, request);
     };
     for (const [id, info] of this.#watchInfo) {
       const root = watchRootOf(info.target);
-      add(root.folder, root.recursive, id);
+      // A glob's changes are checked by content in #refreshChanged, because no
+      // glob matcher for single names is a dependency here.
+      const name = isDynamicPattern(info.target) ? undefined : path.basename(info.target);
+      add(root.folder, root.recursive, name, id);
       for (const dependency of info.dependencies) {
-        add(path.dirname(dependency), false, id);
+        add(path.dirname(dependency), false, path.basename(dependency), id);
       }
     }
     this.#watcher.update([...requests.values()]);

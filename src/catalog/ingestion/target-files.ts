@@ -17,6 +17,10 @@ export interface TargetFiles {
   failedFiles: string[];
 }
 
+/** Sentence appended to the fault of a missing file, on what happens to its entities. */
+export const KEPT_UNTIL_CREATED =
+  'The catalog keeps the entities it stored from the file before until then';
+
 /**
  * Lists the files a location target names: the file itself, or every file a
  * glob matches, sorted. A target that names an existing file is read as a
@@ -98,7 +102,7 @@ export async function resolveTargetFiles(
         severity: 'error',
         code: ISSUE_CODES.locationNotFound,
         file: target,
-        message: `file ${target} does not exist: create it, or remove the target that names it. The catalog keeps the entities it stored from the file before until then`,
+        message: `file ${target} does not exist: create it, or remove the target that names it. ${KEPT_UNTIL_CREATED}`,
       },
     ],
   };

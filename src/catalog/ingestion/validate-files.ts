@@ -2,8 +2,8 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type CatalogIssue, formatField, ISSUE_CODES } from './issues.js';
 import { createKindPolicy, type KindRule } from './kind-rules.js';
-import { readCatalogFile } from './read-file.js';
-import { resolveTargetFiles } from './target-files.js';
+import { KEPT_ENTITIES, readCatalogFile } from './read-file.js';
+import { KEPT_UNTIL_CREATED, resolveTargetFiles } from './target-files.js';
 import { createTargetScope, type TargetScope } from './target-scope.js';
 
 /** The entities and faults of one file, as `catalog validate` prints them. */
@@ -73,7 +73,8 @@ export async function validateCatalogFiles(
       optional: next.optional,
       scope: next.scope,
     });
-    for (const issue of resolved.issues) {
+    for (const resolvedIssue of resolved.issues) {
+      const issue = forValidation(resolvedIssue);
       const fault = next.declaredBy
         ? { ...next.declaredBy, severity: issue.severity, code: issue.code, message: issue.message }
         : issue;
@@ -95,7 +96,11 @@ export async function validateCatalogFiles(
         scope: next.scope,
         locationAnnotations: { type: 'file', originTarget: next.scope.configTarget },
       });
-      const validation: FileValidation = { file, entities: [], issues: [...result.issues] };
+      const validation: FileValidation = {
+        file,
+        entities: [],
+        issues: result.issues.map(forValidation),
+      };
       report.files.push(validation);
 
       for (const entity of result.entities) {
@@ -161,6 +166,19 @@ export async function validateCatalogFiles(
     );
   return report;
 }
+
+/**
+ * Rewords the ingestion's note on the entities that the running catalog keeps
+ * from a file it could not read, which has no meaning in a one-off validation.
+ */
+function forValidation(issue: CatalogIssue): CatalogIssue {
+  const message = issue.message
+    .replace(KEPT_ENTITIES, UNCHECKED_ENTITIES)
+    .replace(KEPT_UNTIL_CREATED, `${UNCHECKED_ENTITIES}.`);
+  return message === issue.message ? issue : { ...issue, message };
+}
+
+const UNCHECKED_ENTITIES = 'No entity of this file was checked';
 
 /** Expands a folder into its *.yaml and *.yml files and returns any other target as given. */
 async function expandFolder(target: string): Promise<string[]> {

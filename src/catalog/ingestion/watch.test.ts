@@ -150,4 +150,50 @@ describeEachDialect('catalog folder watching', (context: DialectContext) => {
       await runner.stop();
     }
   });
+
+  test('ignores a log file beside a catalog file', async () => {
+    const folder = temporaryFolder();
+    const catalogFile = path.join(folder, 'catalog-info.yaml');
+    writeFileSync(catalogFile, component('svc-file'));
+    const { runner, refreshes } = await watchGlob(catalogFile);
+    try {
+      const before = refreshes();
+      // Such as the portal's own log, written on every refresh.
+      for (let index = 0; index < 10; index++) {
+        writeFileSync(path.join(folder, 'portal.log'), `line ${index}\n`, { flag: 'a' });
+        await sleep(WATCH_DEBOUNCE_MS / 2);
+      }
+      await observeQuiet(refreshes);
+
+      assert.equal(refreshes() - before, 0);
+
+      writeFileSync(catalogFile, component('svc-renamed'));
+      await waitFor(async () => (await refs()).includes('component:default/svc-renamed'));
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  test('skips unchanged files of a glob', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(path.join(folder, 'a.yaml'), component('svc-glob'));
+    const { runner, refreshes } = await watchGlob(path.join(folder, '*.yaml'));
+    try {
+      const before = refreshes();
+      for (let index = 0; index < 10; index++) {
+        writeFileSync(path.join(folder, 'portal.log'), `line ${index}\n`, { flag: 'a' });
+        await sleep(WATCH_DEBOUNCE_MS / 2);
+      }
+      // Written again with the same content, as a checkout or a formatter may do.
+      writeFileSync(path.join(folder, 'a.yaml'), component('svc-glob'));
+      await observeQuiet(refreshes);
+
+      assert.equal(refreshes() - before, 0);
+
+      writeFileSync(path.join(folder, 'b.yaml'), component('svc-glob-b'));
+      await waitFor(async () => (await refs()).includes('component:default/svc-glob-b'));
+    } finally {
+      await runner.stop();
+    }
+  });
 });

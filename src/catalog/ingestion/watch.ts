@@ -5,10 +5,12 @@ import type { Logger } from 'pino';
 /** Milliseconds without further change before the changed locations are refreshed. */
 export const WATCH_DEBOUNCE_MS = 200;
 
-/** A folder to watch and the locations to refresh when anything in it changes. */
+/** A folder to watch and the locations to refresh when the named entries in it change. */
 export interface WatchRequest {
   folder: string;
   recursive: boolean;
+  /** Names of the folder's entries whose changes matter; every change matters when undefined. */
+  names?: ReadonlySet<string> | undefined;
   locationIds: ReadonlySet<string>;
 }
 
@@ -26,9 +28,11 @@ interface WatchedFolder {
 }
 
 /**
- * Watches folders with fs.watch and reports the locations whose folders
- * changed, once the changes settle. Folders, not files, are watched, so new
- * files that match a glob and files replaced by editors are both seen.
+ * Watches folders with fs.watch and reports the locations whose files in
+ * them changed, once the changes settle. Folders, not files, are watched, so
+ * new files that match a glob and files replaced by editors are both seen.
+ * Changes to other entries of a folder are ignored when the request names
+ * the entries that matter.
  *
  * A folder that does not exist, or no longer does, is watched through its
  * nearest existing parent, without recursion and only for the name of the
@@ -155,7 +159,7 @@ function watchedFolderOf(request: WatchRequest): Omit<WatchedFolder, 'routes'> &
     return {
       folder: request.folder,
       recursive: request.recursive,
-      names: undefined,
+      names: request.names,
       locationIds: request.locationIds,
     };
   }

@@ -13,9 +13,11 @@ import { ExecutionFailedError } from './http-delivery.js';
 import {
   createCapturingLogger,
   deploymentRequest,
+  duplicateKeys,
   executionContext,
   FIXED_NOW_MS,
   type ReceiverAnswer,
+  runnerLogger,
   startTestReceiver,
   type TestReceiver,
 } from './test-helpers.js';
@@ -88,7 +90,9 @@ describe('deployment GitHub executor', () => {
     const request = deploymentRequest();
     const first = github.received.length;
 
-    const outcome = await executor.execute(executionContext(request, { logger }));
+    const outcome = await executor.execute(
+      executionContext(request, { logger: runnerLogger(logger, request) }),
+    );
 
     assert.equal(executor.type, 'deployment');
     assert.equal(executor.trigger, 'automatic');
@@ -130,7 +134,10 @@ describe('deployment GitHub executor', () => {
     assert.equal(outcome.result.dispatchedAt, '2026-12-05T10:00:00.000Z');
 
     const logged = lines.join('\n');
-    assert.match(logged, /deployment workflow dispatched/);
+    const dispatched = lines.find((line) => line.includes('deployment workflow dispatched'));
+    assert.ok(dispatched, logged);
+    assert.match(dispatched, new RegExp(request.id));
+    assert.deepEqual(duplicateKeys(dispatched), [], dispatched);
     assert.doesNotMatch(logged, new RegExp(TOKEN));
   });
 

@@ -177,11 +177,9 @@ export function createDeploymentGithubExecutor(options: DeploymentGithubOptions)
 
       context.logger.info(
         {
-          requestId: order.requestId,
           endpoint: describeEndpoint(apiUrl),
           workflow: workflowName,
           ref,
-          attempt: order.attempt,
           status: response.status,
         },
         'deployment workflow dispatched',

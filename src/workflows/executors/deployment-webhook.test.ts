@@ -13,10 +13,12 @@ import {
   closedPortUrl,
   createCapturingLogger,
   deploymentRequest,
+  duplicateKeys,
   executionContext,
   FIXED_NOW_MS,
   type ReceivedRequest,
   type ReceiverAnswer,
+  runnerLogger,
   startTestReceiver,
   type TestReceiver,
 } from './test-helpers.js';
@@ -92,7 +94,9 @@ describe('deployment webhook executor', () => {
     const request = deploymentRequest();
     const first = receiver.received.length;
 
-    const outcome = await executor.execute(executionContext(request, { logger }));
+    const outcome = await executor.execute(
+      executionContext(request, { logger: runnerLogger(logger, request) }),
+    );
 
     assert.equal(executor.type, 'deployment');
     assert.equal(executor.trigger, 'automatic');
@@ -126,8 +130,10 @@ describe('deployment webhook executor', () => {
     assert.equal(outcome.result.deliveredAt, '2026-12-05T10:00:00.000Z');
 
     const logged = lines.join('\n');
-    assert.match(logged, /deployment webhook delivered/);
-    assert.match(logged, new RegExp(request.id));
+    const delivered = lines.find((line) => line.includes('deployment webhook delivered'));
+    assert.ok(delivered, logged);
+    assert.match(delivered, new RegExp(request.id));
+    assert.deepEqual(duplicateKeys(delivered), [], delivered);
     assert.doesNotMatch(logged, new RegExp(SECRET));
     assert.doesNotMatch(logged, /query-credential/);
   });

@@ -87,10 +87,7 @@ export function createDeploymentWebhookExecutor(
       });
       checkDeliveryStatus('the deployment webhook', response);
 
-      context.logger.info(
-        { requestId: order.requestId, endpoint, attempt: order.attempt, status: response.status },
-        'deployment webhook delivered',
-      );
+      context.logger.info({ endpoint, status: response.status }, 'deployment webhook delivered');
       return {
         result: {
           executor: 'webhook',

@@ -23,10 +23,7 @@ export function checkElevationRole(
   permissions: Pick<PermissionService, 'currentPolicy'>,
   role: unknown,
 ): string {
-  const names = permissions
-    .currentPolicy()
-    .roles.roles.map((defined) => defined.name)
-    .sort();
+  const names = elevationRoleNames(permissions);
   if (typeof role !== 'string' || !names.includes(role)) {
     throw new InputError(
       `Role ${JSON.stringify(role)} is not defined in the roles file: request one of ${names.join(', ') || '(none defined)'}`,
@@ -34,6 +31,16 @@ export function checkElevationRole(
     );
   }
   return role;
+}
+
+/** Returns the names of the roles that the roles file in force defines, sorted. */
+export function elevationRoleNames(
+  permissions: Pick<PermissionService, 'currentPolicy'>,
+): string[] {
+  return permissions
+    .currentPolicy()
+    .roles.roles.map((defined) => defined.name)
+    .sort();
 }
 
 /**
@@ -53,6 +60,9 @@ export function createRoleElevationExecutor(
     checkParameters(parameters) {
       checkElevationRole(options.permissions, parameters.role);
     },
+    parameterChoices() {
+      return { role: elevationRoleNames(options.permissions) };
+    },
     async execute(context: ExecutionContext): Promise<ExecutionResult> {
       const { request } = context;
       const role = checkElevationRole(options.permissions, request.parameters.role);
@@ -69,10 +79,7 @@ export function createRoleElevationExecutor(
         reason: request.reason,
       });
       if (!created) {
-        context.logger.info(
-          { requestId: request.id, role, attempt: context.attempt },
-          'role elevation already granted by an earlier attempt',
-        );
+        context.logger.info({ role }, 'role elevation already granted by an earlier attempt');
       }
 
       return {

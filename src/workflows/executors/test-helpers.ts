@@ -37,6 +37,30 @@ export function deploymentRequest(overrides: Partial<WorkflowRequest> = {}): Wor
 }
 
 /** Builds the context of one execution attempt of `request`. */
+/**
+ * Returns a child of `logger` bound as the runner binds the logger of an
+ * execution context: to the request id, type and attempt.
+ */
+export function runnerLogger(logger: Logger, request: WorkflowRequest, attempt = 1): Logger {
+  return logger.child({ requestId: request.id, type: request.type, attempt });
+}
+
+/** Returns the keys that occur more than once in one JSON log line, such as `requestId` twice. */
+export function duplicateKeys(line: string): string[] {
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  // Every `"name":` after `{` or `,` counts, keys of nested objects too, so
+  // this fits lines whose fields are flat, such as pino's without an `err`.
+  for (const match of line.matchAll(/[{,]"([^"\\]+)":/g)) {
+    const key = match[1] ?? '';
+    if (seen.has(key)) {
+      duplicates.add(key);
+    }
+    seen.add(key);
+  }
+  return [...duplicates];
+}
+
 export function executionContext(
   request: WorkflowRequest,
   overrides: Partial<ExecutionContext> = {},

@@ -1,14 +1,16 @@
 import '../common/workflows.css';
-import { postJson } from '../common/api.js';
+import { getJson, postJson } from '../common/api.js';
 import { byId, h } from '../common/dom.js';
 import { onViewContext } from '../common/luigi.js';
 import { loadRequestCards, renderDecisionForm } from '../common/request-cards.js';
 import {
   describeFailure,
   type InboxItem,
+  type RequestType,
   renderFacts,
   type WorkflowRequest,
 } from '../common/workflow-api.js';
+import { describeDecisionOutcome, type ExecutorTrigger } from './model.js';
 
 const main = byId<HTMLElement>('approvals');
 const refreshButton = byId<HTMLButtonElement>('refresh');
@@ -16,6 +18,18 @@ const statusLine = byId<HTMLParagraphElement>('status');
 const results = byId<HTMLDivElement>('results');
 
 let started = false;
+/** The executor trigger of each request type; empty when the types could not be loaded. */
+const triggers = new Map<string, ExecutorTrigger>();
+
+async function loadTriggers(): Promise<void> {
+  const listed = await getJson<{ items: RequestType[] }>('/api/workflows/types');
+  if (listed.ok) {
+    for (const type of listed.data.items) {
+      triggers.set(type.name, type.executor);
+    }
+  }
+}
+const triggersLoaded = loadTriggers();
 
 onViewContext(() => {
   if (!started) {
@@ -54,6 +68,7 @@ function renderCard(item: InboxItem): HTMLElement {
     item.selfApproval ? ' (required)' : ' (optional)',
     [approveButton, denyButton],
   );
+  let facts = renderFacts(item);
   const card = h(
     'li',
     { class: 'request-card', 'data-request-id': item.id },
@@ -65,7 +80,7 @@ function renderCard(item: InboxItem): HTMLElement {
           `Break-glass: rule ${item.ruleId ?? ''} lets you approve your own request. Explain why in the comment; the request then goes to the review queue.`,
         )
       : null,
-    renderFacts(item),
+    facts,
     form,
   );
 
@@ -89,17 +104,22 @@ function renderCard(item: InboxItem): HTMLElement {
       return;
     }
 
+    // The card shows the request as the API returned it, not as it was listed.
     const request = result.data;
+    const redrawn = renderFacts(request);
+    facts.replaceWith(redrawn);
+    facts = redrawn;
     card.dataset.decided = decision;
+    card.dataset.state = request.state;
     comment.disabled = true;
+    await triggersLoaded;
     outcome.className = 'decision-outcome notice';
     outcome.dataset.status = String(result.status);
-    outcome.textContent =
-      decision === 'deny'
-        ? 'You denied this request.'
-        : request.state === 'submitted'
-          ? `Your approval is recorded: ${request.approvalsReceived} of ${request.approvalsRequired}. The request waits for more approvals.`
-          : 'You approved this request. The portal runs it now.';
+    outcome.textContent = describeDecisionOutcome(
+      decision,
+      request,
+      triggers.has(request.type) ? triggers.get(request.type) : undefined,
+    );
   };
   approveButton.addEventListener('click', () => void decide('approve'));
   denyButton.addEventListener('click', () => void decide('deny'));

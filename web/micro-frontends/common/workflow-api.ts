@@ -19,7 +19,12 @@ export interface ApprovalRule {
   id: string;
   description?: string;
   autoApprove: boolean;
-  approvals?: { count: number; from: ApproverSource[] };
+  /** `minimums`: approvals that must come from one source; absent on rules stored before minimums existed. */
+  approvals?: {
+    count: number;
+    from: ApproverSource[];
+    minimums?: Array<{ source: ApproverSource; count: number }>;
+  };
   maxDuration?: number;
   reasonRequired: boolean;
   pendingLifetime?: number;
@@ -67,6 +72,12 @@ export interface WorkflowRequest {
 export interface InboxItem extends WorkflowRequest {
   /** True for the caller's own request under a break-glass rule. */
   selfApproval: boolean;
+}
+
+/** A break-glass request in the review queue. */
+export interface ReviewItem extends WorkflowRequest {
+  /** True for the caller's own request, which another reviewer must mark reviewed. */
+  ownRequest: boolean;
 }
 
 /** A registered request type from GET /api/workflows/types. */
@@ -145,12 +156,16 @@ export function describeRule(rule: ApprovalRule | null): string {
   if (!approvals) {
     return 'Approval required';
   }
-  const sources = approvals.from.map((source) =>
-    source === 'owners' ? 'the owners of the entity' : source.group,
-  );
+  const name = (source: ApproverSource) =>
+    source === 'owners' ? 'the owners of the entity' : source.group;
+  const sources = approvals.from.map(name);
   const count = approvals.count === 1 ? '1 approval' : `${approvals.count} approvals`;
+  const minimums = (approvals.minimums ?? []).map(
+    (minimum) => `${minimum.count} from ${name(minimum.source)}`,
+  );
+  const atLeast = minimums.length > 0 ? `, at least ${minimums.join(' and ')}` : '';
   const breakGlass = rule.breakGlass ? '; break-glass self-approval allowed' : '';
-  return `${count} from ${sources.join(' or ')}${breakGlass}`;
+  return `${count} from ${sources.join(' or ')}${atLeast}${breakGlass}`;
 }
 
 /** Renders the rule's id and description with who approves under it. */

@@ -43,6 +43,8 @@ const state = {
   fields: [] as FormField[],
   /** Entity reference from the route, such as component:default/booking-api. */
   entity: undefined as string | undefined,
+  /** Id of the request to highlight, from the `~request` node parameter that notifications link to. */
+  highlighted: undefined as string | undefined,
   started: false,
 };
 
@@ -51,10 +53,16 @@ onViewContext((view) => {
   const requestedType = view.nodeParams.type;
   const changed = entity !== state.entity;
   state.entity = entity;
+  const highlighted = view.nodeParams.request || undefined;
+  const highlightChanged = highlighted !== state.highlighted;
+  state.highlighted = highlighted;
   if (!state.started) {
     state.started = true;
     void start(requestedType);
     return;
+  }
+  if (highlightChanged) {
+    void loadRequests();
   }
   if (changed) {
     selectType(initialType(state.types, requestedType, entity));
@@ -280,6 +288,17 @@ async function loadRequests(): Promise<void> {
       ? 'You have made no requests yet.'
       : `${requests.length} ${requests.length === 1 ? 'request' : 'requests'}, newest first.`;
   replaceChildren(results, requests.length > 0 ? renderTable(requests) : null);
+  const highlighted = state.highlighted;
+  if (highlighted) {
+    const row = requests.some((request) => request.id === highlighted)
+      ? results.querySelector<HTMLElement>(`tr[data-request-id="${highlighted}"]`)
+      : null;
+    if (row) {
+      row.scrollIntoView({ block: 'center' });
+    } else {
+      statusLine.textContent += ` Request ${highlighted} is not among your latest requests.`;
+    }
+  }
   main.dataset.state = 'ready';
 }
 
@@ -330,9 +349,15 @@ function renderRow(request: WorkflowRequest): HTMLElement {
   }
   actions.append(h('p', { class: 'field-error row-error', role: 'alert', hidden: true }));
 
+  const highlighted = request.id === state.highlighted;
   return h(
     'tr',
-    { 'data-request-id': request.id, 'data-state': request.state },
+    {
+      'data-request-id': request.id,
+      'data-state': request.state,
+      class: highlighted ? 'highlighted' : undefined,
+      'aria-current': highlighted ? 'true' : undefined,
+    },
     h('td', { class: 'nowrap' }, renderTime(request.createdAt)),
     h('td', null, request.type),
     h('td', { class: 'ref' }, describeTarget(request)),

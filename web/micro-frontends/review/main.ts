@@ -5,6 +5,7 @@ import { onViewContext, setNodeParams } from '../common/luigi.js';
 import { loadRequestCards, renderDecisionForm } from '../common/request-cards.js';
 import {
   describeFailure,
+  type ReviewItem,
   renderFacts,
   renderTime,
   type WorkflowRequest,
@@ -33,7 +34,7 @@ showReviewed.addEventListener('change', () => {
 refreshButton.addEventListener('click', () => void loadQueue());
 
 function loadQueue(): Promise<void> {
-  return loadRequestCards<WorkflowRequest>(
+  return loadRequestCards<ReviewItem>(
     { main, statusLine, results },
     {
       url: showReviewed.checked ? '/api/workflows/review?all=true' : '/api/workflows/review',
@@ -51,7 +52,7 @@ function loadQueue(): Promise<void> {
   );
 }
 
-function renderCard(request: WorkflowRequest): HTMLElement {
+function renderCard(request: ReviewItem): HTMLElement {
   const card = h(
     'li',
     { class: 'request-card', 'data-request-id': request.id },
@@ -68,6 +69,17 @@ function renderCard(request: WorkflowRequest): HTMLElement {
         `Reviewed by ${review.reviewedBy ?? 'unknown'} at `,
         renderTime(review.reviewedAt),
         review.comment ? `: “${review.comment}”` : '.',
+      ),
+    );
+    return card;
+  }
+
+  if (request.ownRequest) {
+    card.append(
+      h(
+        'p',
+        { class: 'decision-outcome muted', 'data-own-request': 'true' },
+        'You requested this, so another member with the review permission must mark it reviewed.',
       ),
     );
     return card;
