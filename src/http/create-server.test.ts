@@ -261,6 +261,48 @@ test('malformed JSON body returns 400', async () => {
   assert.ok(response.json().error.message.length > 0);
 });
 
+test('rejected bodies say how to fix them', async () => {
+  const { app } = await createTestServer();
+  app.post('/api/echo', { config: { access: { public: true } } }, async (request) => request.body);
+  const cases = [
+    {
+      contentType: 'application/json',
+      payload: '{"__proto__": {"admin": true}}',
+      status: 400,
+      message: /__proto__ or constructor\.prototype key/,
+    },
+    {
+      contentType: 'application/json',
+      payload: '',
+      status: 400,
+      message: /empty although content-type is application\/json/,
+    },
+    {
+      contentType: 'application/json',
+      payload: `"${'x'.repeat(1024 * 1024)}"`,
+      status: 413,
+      message: /larger than 1,048,576 bytes: send a smaller body/,
+    },
+    {
+      contentType: 'application/xml',
+      payload: '<a/>',
+      status: 415,
+      message: /Content-type "application\/xml" is not supported/,
+    },
+  ];
+
+  for (const item of cases) {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/echo',
+      headers: { 'content-type': item.contentType },
+      payload: item.payload,
+    });
+    assert.equal(response.statusCode, item.status, item.contentType);
+    assert.match(response.json().error.message, item.message);
+  }
+});
+
 test('request log redacts codes and tokens', () => {
   assert.equal(
     redactUrl('/api/auth/callback?code=abc123&state=xyz&iss=http%3A%2F%2Fidp'),

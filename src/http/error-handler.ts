@@ -46,9 +46,15 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   }
 
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
+    const message =
+      bodyErrorMessage(
+        fastifyError.code,
+        request.headers['content-type'],
+        request.routeOptions.bodyLimit,
+      ) ?? fastifyError.message;
     void reply
       .status(fastifyError.statusCode)
-      .send(errorBody(fastifyError.code ?? 'REQUEST_INVALID', fastifyError.message, []));
+      .send(errorBody(fastifyError.code ?? 'REQUEST_INVALID', message, []));
     return;
   }
 
@@ -70,6 +76,31 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   void reply
     .status(500)
     .send(errorBody('INTERNAL', 'Internal server error; the server log has the details', []));
+}
+
+/**
+ * Returns a message with the fix for a body that Fastify's parser
+ * rejected, or undefined for other errors. Fastify's own messages name no
+ * fix, and its JSON parser rejects `__proto__` and `constructor.prototype`
+ * keys with the same error as broken JSON.
+ */
+function bodyErrorMessage(
+  code: string | undefined,
+  contentType: string | undefined,
+  bodyLimit: number | undefined,
+): string | undefined {
+  switch (code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'The request body is not valid JSON, or it has a __proto__ or constructor.prototype key, which the portal rejects: send one JSON value without those keys';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'The request body is empty although content-type is application/json: send a JSON object, or leave out the content-type header';
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `The request body is larger than ${bodyLimit === undefined ? 'the limit' : `${bodyLimit.toLocaleString('en-US')} bytes`}: send a smaller body`;
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return `Content-type ${JSON.stringify(contentType ?? '')} is not supported: send the body as JSON with content-type: application/json`;
+    default:
+      return undefined;
+  }
 }
 
 /** Maximum length of the rejected URL that an error message quotes, in characters. */
