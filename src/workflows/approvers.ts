@@ -114,6 +114,28 @@ export function unmetMinimums(
     .filter((item) => item.missing > 0);
 }
 
+/**
+ * Returns whether one more approval, from an approver in the sources with
+ * these keys, moves a request forward: the rule's count leaves room beyond
+ * what the unmet minimums still need, or the approval fills an unmet minimum.
+ */
+export function approvalWouldCount(
+  minimums: readonly ApproverMinimum[],
+  count: number,
+  approvals: ReadonlyArray<readonly string[]>,
+  sources: readonly string[],
+): boolean {
+  const missingBefore = totalMissing(unmetMinimums(minimums, approvals));
+  if (approvals.length + missingBefore < count) {
+    return true;
+  }
+  return totalMissing(unmetMinimums(minimums, [...approvals, sources])) < missingBefore;
+}
+
+function totalMissing(unmet: ReadonlyArray<{ missing: number }>): number {
+  return unmet.reduce((sum, item) => sum + item.missing, 0);
+}
+
 function isInSource(
   principal: Principal,
   source: ApproverSource,

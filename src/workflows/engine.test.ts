@@ -163,6 +163,13 @@ describeEachDialect('request engine', ({ dialect }) => {
 
     const first = await engine.decide(jonas, request.id, 'approve', undefined);
     assert.equal(first.state, 'submitted');
+    const ownerInbox = await engine.inbox(bookingEngineer('d'));
+    assert.ok(
+      !ownerInbox.some((item) => item.id === request.id),
+      'another owner cannot move it forward',
+    );
+    const securityInbox = await engine.inbox(hannah);
+    assert.ok(securityInbox.some((item) => item.id === request.id));
     const second = await engine.decide(bookingEngineer('d'), request.id, 'approve', undefined);
     assert.equal(second.state, 'submitted', 'two owners are not enough');
     assert.equal(second.approvalsReceived, 2);

@@ -13,7 +13,13 @@ import { detailsFromZodIssues } from '../config/index.js';
 import type { DatabaseHandle } from '../database/index.js';
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../errors/index.js';
 import type { Principal } from '../permissions/index.js';
-import { checkApprover, type RequestAuthorizer, sourceKey, unmetMinimums } from './approvers.js';
+import {
+  approvalWouldCount,
+  checkApprover,
+  type RequestAuthorizer,
+  sourceKey,
+  unmetMinimums,
+} from './approvers.js';
 import { formatDuration } from './duration.js';
 import { missingExecutorResult } from './missing-executor.js';
 import { approvePermissionOf, REQUEST_REVIEW } from './permissions.js';
@@ -310,6 +316,18 @@ export class RequestEngine {
       .where('request_id', 'in', rows.length > 0 ? rows.map((row) => row.id) : [''])
       .execute();
     const decidedIds = new Set(decided.map((row) => row.request_id));
+    const approvalSources = new Map<string, string[][]>();
+    const approvals = await this.db
+      .selectFrom('workflow_approvals')
+      .select(['request_id', 'sources'])
+      .where('decision', '=', 'approve')
+      .where('request_id', 'in', rows.length > 0 ? rows.map((row) => row.id) : [''])
+      .execute();
+    for (const approval of approvals) {
+      const list = approvalSources.get(approval.request_id) ?? [];
+      list.push(parseSources(approval.sources));
+      approvalSources.set(approval.request_id, list);
+    }
     const nowIso = this.now().toISOString();
 
     const selected: Array<{ row: WorkflowRequestRow; selfApproval: boolean }> = [];
@@ -325,7 +343,18 @@ export class RequestEngine {
         continue;
       }
       const check = await this.checkApproverOf(principal, row, entities);
-      if (check.allowed) {
+      // A request that only other sources can move forward is not this approver's to act on.
+      const approvalRule = ruleOfRow(row)?.approvals;
+      if (
+        check.allowed &&
+        (!approvalRule ||
+          approvalWouldCount(
+            approvalRule.minimums ?? [],
+            approvalRule.count,
+            approvalSources.get(row.id) ?? [],
+            check.sources,
+          ))
+      ) {
         selected.push({ row, selfApproval: false });
       }
       if (selected.length >= clampLimit(limit)) {
