@@ -13,7 +13,10 @@ export interface ListenReservation {
  * nothing, and releases it right before Fastify listens.
  */
 export async function reserveListenAddress(host: string, port: number): Promise<ListenReservation> {
-  const server: Server = createServer();
+  // A client that connects before the portal listens, such as a health check
+  // polling during start-up, is disconnected at once: close() waits for open
+  // connections, so one kept open would stop the start for good.
+  const server: Server = createServer((socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, exclusive: true }, () => {
