@@ -291,7 +291,7 @@ function formatRegistrationReport(result: {
   return `${lines.join('\n')}\n`;
 }
 
-/** What `policy plan` compares: a pair of roles files, a pair of approval rules files, or both. */
+/** The inputs that `policy plan` compares: a pair of roles files, a pair of approval rules files, or both. */
 export interface PolicyPlanOptions {
   from?: string | undefined;
   to?: string | undefined;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { InputError } from '../errors/index.js';
 import { canonicalJson } from './canonical.js';
 import type { AuditRecord } from './event.js';
+import { RECORD_COLUMNS } from './record-batches.js';
 import { listAuditRecords } from './records.js';
 
 export type ExportFormat = 'jsonl' | 'csv';
@@ -9,22 +10,8 @@ export type ExportFormat = 'jsonl' | 'csv';
 /** The destination of an export: resolves once it accepts the text, so large exports respect backpressure. */
 export type ExportSink = (text: string) => Promise<void>;
 
-/** Columns of a CSV export, in order. */
-export const CSV_COLUMNS = [
-  'sequence',
-  'time',
-  'actor',
-  'action',
-  'target',
-  'outcome',
-  'reason',
-  'ip',
-  'user_agent',
-  'request_id',
-  'details',
-  'previous_hash',
-  'hash',
-] as const;
+/** Columns of a CSV export, in order: the stored record columns. */
+export const CSV_COLUMNS = RECORD_COLUMNS;
 
 const PAGE_SIZE = 5_000;
 

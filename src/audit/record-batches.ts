@@ -22,7 +22,8 @@ export type RecordTuple = [
   hash: string,
 ];
 
-const COLUMNS = [
+/** Columns of a stored audit record, in the order that batches and exports list them. */
+export const RECORD_COLUMNS = [
   'sequence',
   'time',
   'actor',
@@ -57,7 +58,7 @@ export async function* readRecordBatches(
   if (sqlite) {
     const statement = sqlite
       .prepare<[number, number, number]>(
-        `select ${COLUMNS.join(', ')} from audit_records where sequence >= ? and sequence <= ? order by sequence limit ?`,
+        `select ${RECORD_COLUMNS.join(', ')} from audit_records where sequence >= ? and sequence <= ? order by sequence limit ?`,
       )
       .raw(true);
     let next = from;
@@ -81,13 +82,15 @@ export async function* readRecordBatches(
   const fetch = (start: number) =>
     db
       .selectFrom('audit_records')
-      .select(COLUMNS)
+      .select(RECORD_COLUMNS)
       .where('sequence', '>=', start)
       .where('sequence', '<=', last)
       .orderBy('sequence')
       .limit(batchSize)
       .execute()
-      .then((rows) => rows.map((row) => COLUMNS.map((column) => row[column]) as RecordTuple));
+      .then((rows) =>
+        rows.map((row) => RECORD_COLUMNS.map((column) => row[column]) as RecordTuple),
+      );
   let pending = fetch(from);
   for (;;) {
     const rows = await pending;

@@ -696,7 +696,7 @@ export const awsCredentialsExecutorSchema = z
   })
   .strict();
 
-/** Where request notifications go: a Slack-compatible webhook. */
+/** The destination of request notifications: a Slack-compatible webhook. */
 const workflowNotificationsSchema = z
   .object({
     webhook: z
@@ -708,17 +708,17 @@ const workflowNotificationsSchema = z
   })
   .strict();
 
-/** How the request engine runs approved requests and expires pending ones. */
+/** Settings of the request engine for running approved requests and expiring pending ones. */
 const workflowEngineSchema = z
   .object({
     /** Attempts per request, the first included, before a retryable fault fails it. */
     maxAttempts: z.number().int().min(1).max(100).default(5),
     /** Wait before the second attempt, in milliseconds; it doubles for each later attempt. */
     retryBaseDelayMs: z.number().int().min(0).max(3_600_000).default(1000),
-    /** Longest wait between two attempts, in milliseconds. */
+    /** Maximum wait between two attempts, in milliseconds. */
     retryMaxDelayMs: z.number().int().min(0).max(86_400_000).default(300_000),
     /**
-     * Seconds a replica holds a request it executes. Another replica, or the
+     * Seconds a replica keeps its lease on a request it executes. Another replica, or the
      * same one after a restart, takes over a request whose lease has run out.
      */
     leaseSeconds: z.number().positive().max(86_400).default(120),
@@ -731,7 +731,7 @@ const workflowEngineSchema = z
 
 const workflowsSchema = z
   .object({
-    /** The approval rules file; without it the request engine is off and its routes answer 404. */
+    /** The approval rules file; without it the request engine is off and its routes return 404. */
     rulesFile: nonEmpty.optional(),
     engine: workflowEngineSchema.prefault({}),
     deployment: deploymentExecutorSchema.optional(),

@@ -105,7 +105,8 @@ describe('runbook files under attack', () => {
       './docs/binary.md, ./docs/huge.md, ./docs/folder.md, ./docs/pipe.md',
     );
     assert.equal(codeOf(binary), 'shown');
-    assert.ok(binary && 'html' in binary);
+    assert.ok(binary);
+    assert.ok('html' in binary);
     assert.doesNotMatch(binary.html, /<script/i);
     assert.equal(codeOf(huge), 'RUNBOOK_TOO_LARGE');
     assert.equal(codeOf(directory), 'RUNBOOK_UNREADABLE');
@@ -150,7 +151,8 @@ describe('runbook files under attack', () => {
       );
       const took = performance.now() - started;
       assert.ok(took < 2000, `${text.slice(0, 40)} took ${took} ms`);
-      assert.ok(runbook && 'html' in runbook, text.slice(0, 40));
+      assert.ok(runbook, text.slice(0, 40));
+      assert.ok('html' in runbook, text.slice(0, 40));
       assert.doesNotMatch(runbook.html, /<script|<img[^>]* on\w+=|<b |style=/i, text.slice(0, 40));
       assert.doesNotMatch(
         runbook.html,

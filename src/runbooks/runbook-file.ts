@@ -92,6 +92,8 @@ export async function readRunbookFile(
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     // O_NONBLOCK keeps a named pipe from blocking the open; regular files ignore it.
+    // NOTE: a symbolic link swapped in between realpath above and this open is
+    // not detected; exploiting that needs write access to the catalog folder.
     handle = await open(realFile, constants.O_RDONLY | constants.O_NONBLOCK);
     const stats = await handle.stat();
     if (!stats.isFile()) {

@@ -14,8 +14,8 @@ import type { RequestExecutor } from './types.js';
 
 /**
  * Hostile input and authorisation probes against the request API, with the
- * example organisation: amara and jonas are in booking-team, which owns
- * booking-api; priya is in tracking-team; ines is in sre-team. The roles
+ * example organisation. Amara and Jonas are in booking-team, which owns
+ * booking-api. Priya is in tracking-team, and Ines is in sre-team. The roles
  * and approval rules are copies in a temporary folder, so a test can change
  * them while the portal runs.
  */

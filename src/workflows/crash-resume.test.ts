@@ -18,7 +18,7 @@ import type { WorkflowTables } from './tables.js';
  * A portal in a child process is killed with SIGKILL while its executor
  * waits for a webhook on loopback. A second portal on the same database
  * takes the request over when the lease runs out, and the webhook, which
- * acts once per idempotency key, sees the same key both times.
+ * acts once per idempotency key, receives the same key both times.
  */
 
 const CHILD = path.join(PROJECT_ROOT, 'test', 'fixtures', 'workflows', 'portal-child.ts');

@@ -19,7 +19,7 @@ const ORGANISATION_FILE = path.join(PROJECT_ROOT, 'examples', 'catalog', 'all.ya
 const RULES_FILE = path.join(PROJECT_ROOT, 'test', 'fixtures', 'workflows', 'approval-rules.yaml');
 const BOOKING_API = 'component:default/booking-api';
 
-/** A booking-team engineer who is not in the catalog, so fifty of them can exist. */
+/** Builds a booking-team engineer who is not in the catalog, so fifty of them can exist. */
 function bookingEngineer(name: string): Principal {
   const user = `user:default/${name}`;
   const groups = [
@@ -191,7 +191,7 @@ describeEachDialect('request engine', ({ dialect }) => {
   test('named group approves, owners do not', async () => {
     const request = await deploy(amara, 'sre');
     await assert.rejects(engine.decide(jonas, request.id, 'approve', undefined), NotAllowedError);
-    // ines is in sre-team but holds no deployment.request.approve in the example roles.
+    // ines is in sre-team but has no deployment.request.approve grant in the example roles.
     await assert.rejects(engine.decide(ines, request.id, 'approve', undefined), NotAllowedError);
     const inbox = await engine.inbox(jonas);
     assert.ok(!inbox.some((item) => item.id === request.id));

@@ -409,7 +409,7 @@ export class RequestEngine {
         );
       }
       if (!text) {
-        throw new InputError('A break-glass self-approval needs a comment that says why', {
+        throw new InputError('A break-glass self-approval needs a comment with the reason', {
           details: [
             {
               path: 'comment',
@@ -431,7 +431,7 @@ export class RequestEngine {
 
     const nowIso = this.now().toISOString();
     const outcome = await this.db.transaction().execute(async (trx) => {
-      // Locks the row first, so concurrent decisions queue here and each sees
+      // Locks the row first, so concurrent decisions queue here and each reads
       // the decisions committed before it.
       const locked = await trx
         .updateTable('workflow_requests')
@@ -615,8 +615,8 @@ export class RequestEngine {
 
   /**
    * Lists break-glass requests, those still waiting for review first. Each
-   * item says whether the principal requested it, because nobody reviews
-   * their own request.
+   * item states whether the principal requested it, because a requester may
+   * not review their own request.
    */
   async reviewQueue(
     principal: Principal,
@@ -746,12 +746,15 @@ export class RequestEngine {
     if (!notifier) {
       return;
     }
-    notifier.notify(kind, request).catch((error: unknown) => {
-      this.options.logger.warn(
-        { err: error, requestId: request.id, kind },
-        'request notification failed',
-      );
-    });
+    // Through a promise, so a notifier that throws before it returns one is caught too.
+    Promise.resolve()
+      .then(() => notifier.notify(kind, request))
+      .catch((error: unknown) => {
+        this.options.logger.warn(
+          { err: error, requestId: request.id, kind },
+          'request notification failed',
+        );
+      });
   }
 
   /**

@@ -72,7 +72,7 @@ export function createWorkflowRegistry(): WorkflowRegistry {
   return registry;
 }
 
-/** The permissions of the request engine for the types of a registry. */
+/** Returns the permissions of the request engine for the types of a registry. */
 export function workflowPermissions(registry: WorkflowRegistry): PermissionDefinition[] {
   return [...workflowBasePermissions, ...registry.listTypes().flatMap(requestTypePermissions)];
 }

@@ -20,7 +20,7 @@ export const workflowBasePermissions: PermissionDefinition[] = [
   },
 ];
 
-/** The approve permission of a type: its own, or `<type>.request.approve`. */
+/** Returns the approve permission of a type: its own, or `<type>.request.approve`. */
 export function approvePermissionOf(
   type: Pick<RequestTypeDefinition<never>, 'name' | 'approvePermission'>,
 ): string {
@@ -28,7 +28,7 @@ export function approvePermissionOf(
 }
 
 /**
- * The create and approve permissions of a request type. For a type with an
+ * Returns the create and approve permissions of a request type. For a type with an
  * entity both are catalog-entity resource permissions, so a role can limit
  * them with conditions such as IS_ENTITY_OWNER.
  */

@@ -48,7 +48,7 @@ export class WorkflowRegistry {
     return this.executors.get(type);
   }
 
-  /** The types whose executor runs in the background as soon as a request is approved. */
+  /** Returns the types whose executor runs in the background as soon as a request is approved. */
   automaticTypes(): string[] {
     return [...this.executors.values()]
       .filter((executor) => executor.trigger === 'automatic')

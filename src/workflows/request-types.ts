@@ -35,7 +35,7 @@ const environment = z
     'must be lowercase letters and digits joined by single dashes, such as production',
   );
 
-/** A one-line value without control characters, trimmed. */
+/** Builds the schema of a trimmed one-line value without control characters. */
 function singleLine(maxLength: number) {
   return z
     .string()

@@ -9,8 +9,8 @@ import type { RequestExecutor } from './types.js';
 
 /**
  * The request API over HTTP with the example organisation, roles and
- * approval rules: amara and jonas are in booking-team, which owns
- * booking-api; priya is in tracking-team; ines is in sre-team.
+ * approval rules. Amara and Jonas are in booking-team, which owns
+ * booking-api. Priya is in tracking-team, and Ines is in sre-team.
  */
 
 const DEMO_PASSWORD = 'demo';

@@ -59,7 +59,7 @@ export function matchesRule(match: RuleMatch, facts: RequestFacts): boolean {
 }
 
 /**
- * The owner references of an entity, lowercase: the targets of its ownedBy
+ * Returns the owner references of an entity, lowercase: the targets of its ownedBy
  * relations, or spec.owner when the entity carries no relations.
  */
 export function ownersOf(entity: Entity | undefined): string[] {

@@ -35,7 +35,7 @@ const systemRef = nonEmpty.transform((value, context) => {
 
 const lowercaseList = z.array(nonEmpty.transform((value) => value.toLowerCase()));
 
-/** What a request must have for a rule to apply; every field that is set must match. */
+/** The conditions for a rule to apply. Every field that is set must match. */
 export const ruleMatchSchema = z
   .object({
     /** Request types, such as deployment. */
@@ -55,7 +55,7 @@ export const ruleMatchSchema = z
   })
   .strict();
 
-/** Who may approve: the owners of the request's entity, or the members of a group. */
+/** An approver source: the owners of the request's entity, or the members of a group. */
 export const approverSourceSchema = z.union([
   z.literal('owners'),
   z.object({ group: groupRef }).strict(),
@@ -124,7 +124,7 @@ export const approvalRuleSchema = z
     /** Approve matching requests at once. */
     autoApprove: z.boolean().default(false),
     approvals: approvalsSchema.optional(),
-    /** Longest duration a request may ask for, such as 1h; longer requests are rejected. */
+    /** Maximum duration a request may ask for, such as 1h. Longer requests are rejected. */
     maxDuration: durationSchema.optional(),
     /** Whether the requester must give a reason. */
     reasonRequired: z.boolean().default(false),

@@ -24,10 +24,10 @@ export interface RulesLintReport {
 }
 
 /**
- * Checks an approval rules file: its schema, unknown request types, named
- * groups missing from the catalog or without members, rules that can never
- * match (an empty list, or an earlier rule that matches everything they
- * match) and request types that no rule matches.
+ * Checks an approval rules file: its schema, unknown request types, and named
+ * groups missing from the catalog or without members. It also reports rules
+ * that can never match, because a list is empty or an earlier rule matches
+ * everything they match, and request types that no rule matches.
  */
 export function lintApprovalRules(
   file: string,
@@ -68,7 +68,7 @@ export function lintApprovalRules(
           severity: 'warning',
           rule: rule.id,
           path: lineOf(index),
-          message: `approver group ${source.group} has no users, so nobody can approve through it`,
+          message: `approver group ${source.group} has no users, so no one can approve through it: add members or name another group`,
         });
       }
     }

@@ -2,7 +2,7 @@ import type { Organisation } from '../permissions/organisation.js';
 import { formatDuration } from './duration.js';
 import type { ApprovalRule, ApprovalRulesFile } from './rules-file.js';
 
-/** How one rule decides: auto-approve, or approvals from whom. */
+/** The decision of one rule: auto-approve, or the approvals it needs and from whom. */
 export interface RuleApprovers {
   autoApprove: boolean;
   count: number;
@@ -36,6 +36,9 @@ export interface RulesPlan {
 }
 
 /** Compares two approval rules files by rule id: who may approve what, before and after. */
+/** The sign that the text plan prints before each kind of rule change. */
+const CHANGE_SIGNS: Record<string, string> = { added: '+', removed: '-', changed: '~' };
+
 export function planApprovalRules(
   from: ApprovalRulesFile,
   to: ApprovalRulesFile,
@@ -130,7 +133,7 @@ export function formatRulesPlan(plan: RulesPlan): string {
   }
   const lines = ['Approval rules:'];
   for (const change of plan.changes) {
-    const sign = change.change === 'added' ? '+' : change.change === 'removed' ? '-' : '~';
+    const sign = CHANGE_SIGNS[change.change] ?? '~';
     lines.push(`  ${sign} rule ${change.rule} (${change.change})`);
     if (change.match) {
       lines.push(

@@ -39,13 +39,13 @@ export interface ExecutionRunnerOptions {
   now?: () => Date;
 }
 
-/** What a requester receives when they collect a request: the request and, once, its secret. */
+/** The response to a requester who collects a request: the request and, once, its secret. */
 export interface CollectedRequest {
   request: RequestDetails;
   secret?: Record<string, unknown> | undefined;
 }
 
-/** The idempotency key of a request: the same for every attempt, on every replica. */
+/** Returns the idempotency key of a request: the same for every attempt, on every replica. */
 export function idempotencyKeyOf(requestId: string): string {
   return `workflow-request-${requestId}`;
 }
@@ -198,7 +198,7 @@ export class ExecutionRunner {
     this.running.set(id, promise);
   }
 
-  /** Runs attempts of one automatic request until it succeeds, fails or another replica holds it. */
+  /** Runs attempts of one automatic request until it succeeds, fails or another replica takes its lease. */
   private async runToEnd(id: string, executor: RequestExecutor): Promise<void> {
     while (!this.stopped) {
       const outcome = await this.attempt(id, executor, undefined);

@@ -1,4 +1,4 @@
-/** The workflow tables as Kysely sees them. Times are ISO 8601 UTC text, booleans 0 or 1. */
+/** The workflow tables as Kysely types them. Times are ISO 8601 UTC text, booleans 0 or 1. */
 export interface WorkflowTables {
   workflow_requests: WorkflowRequestRow;
   workflow_approvals: WorkflowApprovalRow;
@@ -29,7 +29,7 @@ export interface WorkflowRequestRow {
   attempts: number;
   /** The secret-free result as JSON. */
   result: string | null;
-  /** The replica that executes the request, and until when it holds it. */
+  /** The replica that executes the request, and the end of its lease. */
   lease_owner: string | null;
   lease_until: string | null;
   /** Earliest time of the next attempt, after a retryable fault. */

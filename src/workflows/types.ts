@@ -58,7 +58,7 @@ export interface WorkflowRequest {
   result: Record<string, unknown> | null;
 }
 
-/** What an executor receives for one attempt. */
+/** The input of one execution attempt. */
 export interface ExecutionContext {
   request: WorkflowRequest;
   /**
@@ -68,9 +68,9 @@ export interface ExecutionContext {
   idempotencyKey: string;
   /** 1 for the first attempt. */
   attempt: number;
-  /** The requester as the permission engine sees them: user, groups, ownership references. */
+  /** The requester's principal: user, groups and ownership references. */
   requester: Principal;
-  /** The longest duration the matching rule allows, in seconds; undefined when the rule sets none. */
+  /** The maximum duration that the matching rule allows, in seconds, or undefined when the rule sets none. */
   maxDurationSeconds: number | undefined;
   /**
    * User entity references of the approvals that decided the request, such
@@ -83,7 +83,7 @@ export interface ExecutionContext {
   logger: Logger;
 }
 
-/** What a successful execution returns. */
+/** The output of a successful execution. */
 export interface ExecutionResult {
   /** Stored with the request and recorded in the audit trail: never a secret. */
   result: Record<string, unknown>;
@@ -95,9 +95,9 @@ export interface ExecutionResult {
 }
 
 /**
- * When an approved request runs: `automatic` runs it in the background as soon
- * as it is approved; `requester` waits until the requester collects it, so a
- * secret result reaches only them, in that response.
+ * The moment an approved request runs. `automatic` runs it in the background
+ * as soon as it is approved. `requester` waits until the requester collects
+ * it, so a secret result reaches only them, in that response.
  */
 export type ExecutionTrigger = 'automatic' | 'requester';
 
@@ -108,8 +108,8 @@ export interface RequestExecutor {
   trigger: ExecutionTrigger;
   /**
    * Runs one attempt. Throw RetryableExecutionError for a fault that a later
-   * attempt may not meet (a timeout, a 5xx, a refused connection); any other
-   * error fails the request without retrying.
+   * attempt may not meet, such as a timeout, a 5xx or a refused connection.
+   * Any other error fails the request without retrying.
    */
   execute(context: ExecutionContext): Promise<ExecutionResult>;
   /**
@@ -151,13 +151,13 @@ export interface RequestTypeDefinition<TParameters extends Record<string, unknow
    * permissions are catalog-entity resource permissions.
    */
   entity?: 'required' | 'optional';
-  /** True when every request of this type needs a reason, whatever the matching rule says. */
+  /** True when every request of this type needs a reason, whatever the matching rule requires. */
   reasonRequired?: boolean;
   /** The catalog entity the request is about, from its parameters, or undefined. */
   entityRef(parameters: TParameters): string | undefined;
   /** The environment that approval rules match on, such as `production`, or undefined. */
   environment(parameters: TParameters): string | undefined;
-  /** The duration the requester asks for, in seconds, or undefined for types without one. */
+  /** The requested duration in seconds, or undefined for types without one. */
   durationSeconds(parameters: TParameters): number | undefined;
 }
 

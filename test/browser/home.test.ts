@@ -14,9 +14,9 @@ import { describeEachDialect } from '../support/databases.js';
 import { startTestPortal, type TestPortal } from '../support/portal.js';
 
 /**
- * The Home node of the example portal in a real browser. amara (Booking team)
+ * The Home node of the example portal in a real browser. Amara (Booking team)
  * gets her groups, what the Booking team owns and only the Catalog among the
- * sections; sofia (Platform team, a platform admin) also gets Locations and Audit.
+ * sections. Sofia (Platform team, a platform admin) also gets Locations and Audit.
  */
 
 whenChromiumInstalled('home node in Chromium', () => {

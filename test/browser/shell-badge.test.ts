@@ -19,8 +19,8 @@ import { EXAMPLE_CONFIG, freePort, startTestPortal, type TestPortal } from '../s
 /**
  * Badge counters in the shell's navigation, in a real browser. The Catalog
  * node counts the components the user may read through the portal's own
- * API with the session, and three nodes count from an allowed loopback origin:
- * one returns 42, one fails with 500 and one is slower than the shell's timeout.
+ * API with the session. Three nodes count from an allowed loopback origin.
+ * One returns 42, one fails with 500 and one is slower than the shell's timeout.
  */
 
 const COMPONENTS_URL = '/api/catalog/entities/by-query?filter=kind=component&limit=0';

@@ -6,7 +6,7 @@ export type ExecutorTrigger = 'automatic' | 'requester' | null;
 /**
  * Returns the line that a card shows after its approver decided, from the
  * request that the API returned. A stored message, such as the one for a
- * type without executor, wins over the generic text; `trigger` is undefined
+ * type without executor, wins over the generic text. `trigger` is undefined
  * when the request types could not be loaded.
  */
 export function describeDecisionOutcome(
