@@ -51,12 +51,19 @@ function main(): void {
   }
 
   const userNumber = (call: Call) => Number(call.principal.userEntityRef.split('-').at(-1));
+  // As in bench/permissions.ts, each call gets its own copy of the entity.
+  const ownCopies = calls.map((call) => ({ ...call, resource: structuredClone(call.resource) }));
   const sets: Array<[string, Call[]]> = [
-    ['every request', calls],
-    ['entity reads', calls.filter((call) => call.resource !== undefined)],
+    ['every request, each with its own copy of the entity', ownCopies],
+    [
+      'entity reads, each with its own copy',
+      ownCopies.filter((call) => call.resource !== undefined),
+    ],
+    ['every request, the entities shared', calls],
+    ['entity reads, the entities shared', calls.filter((call) => call.resource !== undefined)],
     ['basic permissions', calls.filter((call) => call.resource === undefined)],
     [
-      `entity reads of the first ${NARROWED_USERS} users`,
+      `entity reads of the first ${NARROWED_USERS} users, the entities shared`,
       calls.filter((call) => call.resource !== undefined && userNumber(call) < NARROWED_USERS),
     ],
   ];

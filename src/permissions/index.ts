@@ -56,4 +56,5 @@ export type {
   PermissionCriteria,
   PermissionDefinition,
   Principal,
+  PrincipalClaims,
 } from './types.js';

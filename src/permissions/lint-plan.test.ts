@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { z } from 'zod';
 import { lintRolesFile } from './lint.js';
 import { ANY_MEMBER_REF, buildOrganisation, principalOfGroupMember } from './organisation.js';
 import { formatPolicyPlan, planPolicyChange } from './plan.js';
 import { Policy } from './policy.js';
 import { PermissionRegistry } from './registry.js';
 import { parseRolesFile } from './roles-file.js';
-
-interface Item {
-  kind: string;
-}
+import { isKind } from './test-registry.js';
 
 function createRegistry(): PermissionRegistry {
   const registry = new PermissionRegistry();
@@ -19,14 +15,7 @@ function createRegistry(): PermissionRegistry {
     { name: 'item.delete', resourceType: 'item', action: 'delete', description: 'Delete items' },
     { name: 'report.use', action: 'use', description: 'Run reports' },
   );
-  registry.registerRules({
-    name: 'IS_KIND',
-    resourceType: 'item',
-    description: 'The item has one of the kinds',
-    paramsSchema: z.object({ kinds: z.array(z.string()) }),
-    apply: (item: Item, params: { kinds: string[] }) => params.kinds.includes(item.kind),
-    toQuery: (params: { kinds: string[] }) => params,
-  });
+  registry.registerRules(isKind);
   return registry;
 }
 

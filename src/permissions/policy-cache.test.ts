@@ -13,9 +13,14 @@ import { InputError } from '../errors/index.js';
 import { evaluateCriteria, expandAliases } from './conditions.js';
 import { Policy } from './policy.js';
 import type { AnyPermissionRule, PermissionRegistry } from './registry.js';
-import { expandGrantPermission, type RoleGrant, type RolesFile } from './roles-file.js';
+import {
+  expandGrantPermission,
+  parseRolesFile,
+  type RoleGrant,
+  type RolesFile,
+} from './roles-file.js';
 import { PermissionService } from './service.js';
-import { createItemRegistry, type Item } from './test-registry.js';
+import { createItemRegistry, type Item, sharedIsOwner } from './test-registry.js';
 import type { ConditionCriteria, Decision, DecisionSource, Principal } from './types.js';
 
 /** Throws for secrets, so the tests show which conditions a decision evaluates and in what order. */
@@ -119,7 +124,8 @@ function referenceAuthorize(
   return { result: allowed ? 'ALLOW' : 'DENY', decidedBy };
 }
 
-const USERS = ['user:default/ada', 'user:default/Bob', 'user:default/cy'];
+// user:eve, without a namespace, is not canonical, so its aliases are expanded per principal.
+const USERS = ['user:default/ada', 'user:default/Bob', 'user:default/cy', 'user:eve'];
 const GROUPS = ['group:default/team-a', 'group:default/Team-B', 'group:default/all', 'group:ops/x'];
 const KINDS = ['box', 'crate', 'secret'];
 
@@ -190,14 +196,23 @@ const SEED_VARIABLE = 'POLICY_CACHE_SEED';
 const SEED = seedFromEnvironment(SEED_VARIABLE, 20_261_206);
 const ROLES_FILES = 150;
 
-test('policy decides as the reference on generated roles, with and without the cache', () => {
+for (const [registryName, registry] of [
+  ['expanded per principal', createRegistry()],
+  ['shared with claims', createItemRegistry(throwsOnSecret, sharedIsOwner)],
+] as const) {
+  test(`policy decides as the reference on generated roles, with and without the cache, IS_OWNER ${registryName}`, () => {
+    decideGeneratedRoles(registry);
+  });
+}
+
+function decideGeneratedRoles(registry: PermissionRegistry): void {
   const random = createSeededRandom(SEED);
-  const registry = createRegistry();
   const items: Item[] = [
     { kind: 'box', owners: [] },
     { kind: 'crate', owners: ['group:default/team-a'] },
     { kind: 'secret', owners: ['user:default/ada', 'group:ops/x'] },
     { kind: 'box', owners: ['user:default/bob', 'group:default/team-b'] },
+    { kind: 'crate', owners: ['user:eve'] },
   ];
 
   for (let file = 0; file < ROLES_FILES; file++) {
@@ -231,7 +246,7 @@ test('policy decides as the reference on generated roles, with and without the c
       }
     }
   }
-});
+}
 
 /** Roles that grant item.read on items the principal owns, and report.use to team-a. */
 const OWNER_ROLES = `
@@ -245,6 +260,16 @@ roles:
     members: [group:default/team-a]
     grants: [{ permission: report.use }]
 `;
+
+/** The CONDITIONAL decision of OWNER_ROLES for item.read with the claims expanded. */
+function ownersDecision(claims: string[]): Decision {
+  return {
+    result: 'CONDITIONAL',
+    resourceType: 'item',
+    conditions: { rule: 'IS_OWNER', params: { claims } },
+    decidedBy: [{ role: 'owners', grant: 0, effect: 'allow' }],
+  };
+}
 
 function principalIn(groups: string[]): Principal {
   return {
@@ -286,15 +311,10 @@ describe('policy cache', () => {
 
     assert.equal(policy.authorize(after, 'report.use').result, 'DENY');
     assert.equal(policy.authorize(after, 'item.read', teamItem).result, 'DENY');
-    assert.deepEqual(policy.authorize(after, 'item.read'), {
-      result: 'CONDITIONAL',
-      resourceType: 'item',
-      conditions: {
-        rule: 'IS_OWNER',
-        params: { claims: ['user:default/ada', 'group:default/team-b'] },
-      },
-      decidedBy: [{ role: 'owners', grant: 0, effect: 'allow' }],
-    });
+    assert.deepEqual(
+      policy.authorize(after, 'item.read'),
+      ownersDecision(['user:default/ada', 'group:default/team-b']),
+    );
     assert.equal(policy.authorize(before, 'report.use').result, 'ALLOW');
   });
 
@@ -315,6 +335,30 @@ describe('policy cache', () => {
     }, TypeError);
     assert.deepEqual(ada.groupEntityRefs, ['group:default/team-a']);
   });
+
+  for (const [registryName, registry] of [
+    ['expanded per principal', createRegistry()],
+    ['shared with claims', createItemRegistry(throwsOnSecret, sharedIsOwner)],
+  ] as const) {
+    test(`a copy with the same references is not frozen, and a changed copy is decided anew, IS_OWNER ${registryName}`, () => {
+      const policy = new Policy(parseRolesFile('roles.yaml', OWNER_ROLES, registry), registry);
+      const teamB: Item = { kind: 'box', owners: ['group:default/team-b'] };
+      const first = principalIn(['group:default/team-a']);
+      assert.equal(policy.authorize(first, 'item.read', teamB).result, 'DENY');
+      const copy = copyOf(first);
+
+      assert.equal(policy.authorize(copy, 'item.read', teamB).result, 'DENY');
+      assert.equal(Object.isFrozen(copy), false);
+      copy.ownershipEntityRefs.push('group:default/team-b');
+
+      assert.equal(policy.authorize(copy, 'item.read', teamB).result, 'ALLOW');
+      assert.equal(policy.authorize(first, 'item.read', teamB).result, 'DENY');
+      assert.deepEqual(
+        policy.authorize(copyOf(first), 'item.read'),
+        ownersDecision(['user:default/ada', 'group:default/team-a']),
+      );
+    });
+  }
 
   test('a full cache drops the oldest principal and still decides', () => {
     const rolesFile = path.join(folder, 'full.yaml');

@@ -1,7 +1,18 @@
 import { InputError, NotAllowedError } from '../errors/index.js';
-import { ConditionalPlan, planDecision, SharedDecisions } from './decision-plan.js';
-import { grantsOfIdentities, indexGrants, type PermissionGrants } from './grant-index.js';
+import {
+  ConditionalPlan,
+  planDecision,
+  SharedConditionalPlan,
+  SharedDecisions,
+} from './decision-plan.js';
+import {
+  grantsOfIdentities,
+  type IndexedGrant,
+  indexGrants,
+  type PermissionGrants,
+} from './grant-index.js';
 import { PrincipalCache } from './principal-cache.js';
+import { ClaimsBuilder } from './principal-claims.js';
 import type { PermissionRegistry } from './registry.js';
 import type { RolesFile } from './roles-file.js';
 import type { TemporaryMembers } from './temporary-members.js';
@@ -11,6 +22,7 @@ import type {
   DecisionSource,
   PermissionDefinition,
   Principal,
+  PrincipalClaims,
 } from './types.js';
 
 /** A grant that applies to a principal, with the reason it applies. */
@@ -48,8 +60,41 @@ export interface PolicyOptions {
 /** Default of PolicyOptions.maxCachedPrincipals. */
 export const DEFAULT_MAX_CACHED_PRINCIPALS = 10_000;
 
-/** Decision plans of one principal, indexed by the permission's slot. */
-type PrincipalPlans = Array<Decision | ConditionalPlan | undefined>;
+/**
+ * Marks a permission whose conditions each principal of a role set expands
+ * and compiles for itself, because a condition with an alias names a rule
+ * that cannot share its check (see CompilablePermissionRule).
+ */
+const EXPANDED_PER_PRINCIPAL = Symbol('expanded per principal');
+
+/** Most role sets whose plans are kept; the map is emptied when full. */
+const MAX_ROLE_SETS = 10_000;
+
+/** Plans that the principals with the same roles share, by the permission's slot. */
+class RoleSetPlans {
+  readonly plans: Array<
+    Decision | SharedConditionalPlan | typeof EXPANDED_PER_PRINCIPAL | undefined
+  >;
+
+  constructor(
+    /** Names of the roles, including those held temporarily and those of every signed-in user. */
+    readonly roles: ReadonlySet<string>,
+    slots: number,
+  ) {
+    this.plans = new Array(slots);
+  }
+}
+
+/** The plan cache's entry for one principal. */
+interface PrincipalState {
+  /** The frozen principal that the state was built for. */
+  readonly principal: Principal;
+  readonly roleSet: RoleSetPlans;
+  /** Undefined when a reference of the principal is not canonical (see PrincipalClaims). */
+  readonly claims: PrincipalClaims | undefined;
+  /** Plans of this principal alone, by slot, where the shared plan cannot decide for it. */
+  own: Array<Decision | ConditionalPlan | undefined> | undefined;
+}
 
 /** A registered permission that a decision requested, with its slot in PrincipalPlans. */
 interface RequestedPermission {
@@ -62,17 +107,28 @@ interface RequestedPermission {
  * deny: a permission that no role grants to the principal is denied, and a
  * deny grant wins over any allow grant.
  *
- * Each principal's plan for a permission (the grants that apply, their
- * decision or their compiled conditions) is built on the first request and
- * kept in a per-principal cache, which a principal with other groups or
- * ownership references misses (see PrincipalCache). Loading new roles builds
- * a new Policy, so it starts with an empty cache. A change of the temporary
- * memberships, including the expiry of one, empties the cache too.
+ * The plan for a permission (the grants that apply, their decision or their
+ * compiled conditions) is built on the first request and shared by the
+ * principals with the same roles. Conditions with the aliases `$currentUser`
+ * and `$ownerRefs` read each principal's claims (see PrincipalClaims), or are
+ * expanded and compiled for the principal alone when a rule cannot share its
+ * check or a reference of the principal is not canonical. What each
+ * principal needs is kept in a per-principal cache, which a principal with
+ * other groups or ownership references misses (see PrincipalCache). Loading
+ * new roles builds a new Policy, so it starts with an empty cache. A change
+ * of the temporary memberships, including the expiry of one, empties the
+ * cache too.
  */
 export class Policy {
   private readonly grants: Map<string, PermissionGrants>;
   private readonly shared = new SharedDecisions();
-  private principals: PrincipalCache<PrincipalPlans> | undefined;
+  private principals: PrincipalCache<PrincipalState> | undefined;
+  private roleSets = new Map<string, RoleSetPlans>();
+  private readonly claims = new ClaimsBuilder();
+  /** Names of the roles that list each lowercase member reference. */
+  private readonly rolesByMember = new Map<string, string[]>();
+  /** Names of the roles with `allSignedInUsers: true`. */
+  private readonly everyoneRoles: string[] = [];
   private readonly maxCachedPrincipals: number;
   private readonly temporary: TemporaryMembers | undefined;
   /** The TemporaryMembers version that the cached plans were built with. */
@@ -92,6 +148,19 @@ export class Policy {
       );
     }
     this.grants = indexGrants(roles, registry);
+    for (const role of roles.roles) {
+      if (role.allSignedInUsers === true) {
+        this.everyoneRoles.push(role.name);
+      }
+      for (const member of new Set(role.members.map((item) => item.toLowerCase()))) {
+        const listed = this.rolesByMember.get(member);
+        if (listed) {
+          listed.push(role.name);
+        } else {
+          this.rolesByMember.set(member, [role.name]);
+        }
+      }
+    }
     this.maxCachedPrincipals = maxCachedPrincipals;
     this.temporary = options.temporaryMembers;
     this.principals = this.emptyCache();
@@ -136,7 +205,8 @@ export class Policy {
    * capability to turn into a query. ALLOW and DENY decisions are frozen and
    * shared between calls, so copy one before changing it. Unless the policy
    * keeps no plans (maxCachedPrincipals 0), the first call with a principal
-   * object freezes it and its arrays (see PrincipalCache).
+   * whose references the cache has not seen freezes it and its arrays (see
+   * PrincipalCache).
    */
   authorize(principal: Principal, permissionName: string, resource?: unknown): Decision {
     if (this.temporary) {
@@ -144,11 +214,31 @@ export class Policy {
       if (version !== this.temporaryVersion) {
         this.temporaryVersion = version;
         this.principals = this.emptyCache();
+        this.roleSets = new Map();
       }
     }
     const permission = this.requestedPermission(permissionName);
-    const plan = this.planOf(principal, permission);
-    return plan instanceof ConditionalPlan ? plan.decide(resource) : plan;
+    if (!this.principals) {
+      const plan = this.plan(principal, permission.definition);
+      return plan instanceof ConditionalPlan ? plan.decide(resource) : plan;
+    }
+    // The state was built for a principal with the same references.
+    const state = this.principals.get(principal);
+    const { slot } = permission;
+    let plan = state.roleSet.plans[slot];
+    if (plan === undefined) {
+      plan = this.planRoleSet(state.roleSet, permission.definition);
+      state.roleSet.plans[slot] = plan;
+    }
+    if (plan instanceof SharedConditionalPlan) {
+      if (!plan.needsClaims || state.claims !== undefined) {
+        return plan.decide(resource, principal, state.claims);
+      }
+    } else if (plan !== EXPANDED_PER_PRINCIPAL) {
+      return plan;
+    }
+    const own = this.ownPlan(state, permission);
+    return own instanceof ConditionalPlan ? own.decide(resource) : own;
   }
 
   /** Looks the permission up; the registry has no way to remove one, so a found one is kept. */
@@ -166,21 +256,69 @@ export class Policy {
     return requested;
   }
 
-  private planOf(
-    principal: Principal,
+  /** Builds the state of a principal that the cache has not seen with these references. */
+  private stateOf(principal: Principal): PrincipalState {
+    const identities = identitiesOf(principal);
+    const roles = new Set(this.everyoneRoles);
+    for (const identity of identities) {
+      for (const role of this.rolesByMember.get(identity) ?? []) {
+        roles.add(role);
+      }
+    }
+    for (const role of this.temporaryRolesOf(identities).keys()) {
+      roles.add(role);
+    }
+    const key = JSON.stringify([...roles].sort());
+    let roleSet = this.roleSets.get(key);
+    if (!roleSet) {
+      if (this.roleSets.size >= MAX_ROLE_SETS) {
+        // States keep their role set, so this only stops sharing with new principals.
+        this.roleSets.clear();
+      }
+      roleSet = new RoleSetPlans(roles, this.requested.size);
+      this.roleSets.set(key, roleSet);
+    }
+    return { principal, roleSet, claims: this.claims.claimsOf(principal), own: undefined };
+  }
+
+  /** Plans a permission for every principal of the role set. */
+  private planRoleSet(
+    roleSet: RoleSetPlans,
+    permission: PermissionDefinition,
+  ): Decision | SharedConditionalPlan | typeof EXPANDED_PER_PRINCIPAL {
+    const grants = this.grantsOfRoles(roleSet, permission);
+    // Roles are validated at load, so only resource permissions have conditions.
+    const resourceType = permission.resourceType as string;
+    const plan = planDecision(grants, undefined, resourceType, this.registry, this.shared);
+    return plan ?? EXPANDED_PER_PRINCIPAL;
+  }
+
+  /** Plans a permission for the state's principal alone, with its aliases expanded. */
+  private ownPlan(
+    state: PrincipalState,
     permission: RequestedPermission,
   ): Decision | ConditionalPlan {
-    if (!this.principals) {
-      return this.plan(principal, permission.definition);
-    }
-    // The cache froze the principal, and a cached plan was built for the same references.
-    const plans = this.principals.get(principal);
-    let plan = plans[permission.slot];
+    state.own ??= [];
+    let plan = state.own[permission.slot];
     if (!plan) {
-      plan = this.plan(principal, permission.definition);
-      plans[permission.slot] = plan;
+      const grants = this.grantsOfRoles(state.roleSet, permission.definition);
+      const resourceType = permission.definition.resourceType as string;
+      plan = planDecision(grants, state.principal, resourceType, this.registry, this.shared);
+      state.own[permission.slot] = plan;
     }
     return plan;
+  }
+
+  /** Lists the permission's grants of the role set's roles, in roles file order. */
+  private grantsOfRoles(roleSet: RoleSetPlans, permission: PermissionDefinition): IndexedGrant[] {
+    const byRole = this.grants.get(permission.name)?.byRole;
+    const found = new Set<IndexedGrant>();
+    for (const role of roleSet.roles) {
+      for (const grant of byRole?.get(role) ?? []) {
+        found.add(grant);
+      }
+    }
+    return [...found].sort((a, b) => a.position - b.position);
   }
 
   private plan(principal: Principal, permission: PermissionDefinition): Decision | ConditionalPlan {
@@ -203,12 +341,11 @@ export class Policy {
     return this.temporary.rolesOf(identities);
   }
 
-  private emptyCache(): PrincipalCache<PrincipalPlans> | undefined {
+  private emptyCache(): PrincipalCache<PrincipalState> | undefined {
     if (this.maxCachedPrincipals === 0) {
       return undefined;
     }
-    // Sized for every permission requested so far, so the array rarely grows.
-    return new PrincipalCache(this.maxCachedPrincipals, () => new Array(this.requested.size));
+    return new PrincipalCache(this.maxCachedPrincipals, (principal) => this.stateOf(principal));
   }
 }
 

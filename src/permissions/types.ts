@@ -12,9 +12,9 @@ export interface PermissionDefinition {
 
 /**
  * Who is asking. Identity builds it at sign-in from the user's claims and the
- * catalog; every permission check receives it. Policy.authorize freezes the
- * object and its arrays on first use, because it keeps decision plans per
- * principal object: build a new principal instead of changing one.
+ * catalog; every permission check receives it. Policy.authorize may freeze
+ * the object and its arrays on first use, because it keeps decision plans
+ * per principal object: build a new principal instead of changing one.
  */
 export interface Principal {
   /** The user's entity reference, lowercase: `user:default/ada`. */
@@ -33,6 +33,32 @@ export interface Principal {
  */
 export interface CompilablePermissionRule<TResource, TParams> {
   compile(params: TParams): (resource: TResource) => boolean;
+  /**
+   * Optional: prepares one check for parameters that still hold the aliases
+   * `$currentUser` and `$ownerRefs`, unparsed, so that principals with the
+   * same roles share it. The check reads the principal's references from
+   * the PrincipalClaims it receives. For any principal it must decide as
+   * `compile` does on the parameters with the aliases expanded. Returns
+   * undefined for parameters it cannot prepare this way, including
+   * parameters its schema rejects; those are then expanded per principal.
+   */
+  compileWithAliases?(
+    params: Record<string, unknown> | undefined,
+  ): ((resource: TResource, claims: PrincipalClaims) => boolean) | undefined;
+}
+
+/**
+ * The references that the aliases stand for, as checks prepared by
+ * CompilablePermissionRule.compileWithAliases read them. Policy builds one
+ * only for a principal whose references are all written in full, in
+ * lowercase, with valid parts (`group:default/team-a`), so that a rule
+ * which normalises references finds them already normalised.
+ */
+export interface PrincipalClaims {
+  /** What `$currentUser` stands for: the user's reference, lowercase. */
+  readonly userEntityRef: string;
+  /** Returns whether a lowercase reference is one of those `$ownerRefs` stands for. */
+  hasOwnershipRef(ref: string): boolean;
 }
 
 /** A leaf of a condition in Backstage's shape: a rule and its parameters. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Entity } from '@backstage/catalog-model';
+import { expandAliases, type Principal } from '../../permissions/index.js';
+import { ClaimsBuilder } from '../../permissions/principal-claims.js';
 import {
   hasAnnotation,
   hasLabel,
@@ -113,6 +115,79 @@ test('IS_ENTITY_OWNER matches nothing without relations', () => {
   const entity = entityWith('Component', undefined);
 
   assert.equal(isEntityOwner.compile({ claims: ['group:default/a'] })(entity), false);
+});
+
+test('IS_ENTITY_OWNER with aliases decides as the expanded claims', () => {
+  const principals: Principal[] = [
+    {
+      userEntityRef: 'user:default/ada',
+      groupEntityRefs: ['group:default/team-a'],
+      ownershipEntityRefs: ['user:default/ada', 'group:default/team-a'],
+    },
+    {
+      userEntityRef: 'User:Default/Bob',
+      groupEntityRefs: ['group:default/Team-B', 'group:ops/x'],
+      ownershipEntityRefs: ['group:default/Team-B', 'group:ops/x'],
+    },
+    { userEntityRef: 'user:default/cy', groupEntityRefs: [], ownershipEntityRefs: [] },
+  ];
+  const claimLists: unknown[] = [
+    ['$ownerRefs'],
+    '$ownerRefs',
+    ['$currentUser'],
+    ['$currentUser', '$ownerRefs'],
+    ['group:team-c', '$ownerRefs'],
+    ['$currentUser', 'group:default/TEAM-C'],
+    [],
+  ];
+  const targets = [
+    'user:default/ada',
+    'User:Default/ADA',
+    'user:default/bob',
+    'group:default/team-a',
+    'group:default/team-b',
+    'GROUP:DEFAULT/TEAM-B',
+    'group:ops/x',
+    'group:default/team-c',
+    'group:default/x',
+  ];
+  const builder = new ClaimsBuilder();
+  for (const principal of principals) {
+    const claims = builder.claimsOf(principal);
+    assert.ok(claims, `${principal.userEntityRef} has canonical references`);
+    for (const claimList of claimLists) {
+      const params = { claims: claimList };
+      const check = isEntityOwner.compileWithAliases?.(params);
+      assert.ok(check, `claims ${JSON.stringify(claimList)} can be shared`);
+      const expanded = expandAliases({ rule: 'IS_ENTITY_OWNER', params }, principal) as {
+        params: Record<string, unknown>;
+      };
+      const compiled = isEntityOwner.compile(isEntityOwner.paramsSchema.parse(expanded.params));
+      for (const target of targets) {
+        for (const type of ['ownedBy', 'OWNEDBY', 'partOf']) {
+          const entity = entityWith('Component', [{ type, targetRef: target }]);
+          assert.equal(
+            check(entity, claims),
+            compiled(entity),
+            `${principal.userEntityRef}, claims ${JSON.stringify(claimList)}, ${type} ${target}`,
+          );
+        }
+      }
+    }
+  }
+});
+
+test('IS_ENTITY_OWNER leaves parameters its schema rejects to expansion', () => {
+  for (const params of [
+    undefined,
+    {},
+    { claims: '$currentUser' },
+    { claims: ['$ownerRefs', 'team-a'] },
+    { claims: ['$ownerRefs', 7] },
+    { claims: ['$ownerRefs'], extra: true },
+  ]) {
+    assert.equal(isEntityOwner.compileWithAliases?.(params), undefined, JSON.stringify(params));
+  }
 });
 
 test('HAS_ rules decide as the search rows', () => {

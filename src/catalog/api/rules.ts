@@ -6,7 +6,13 @@ import {
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 import { z } from 'zod';
-import type { CompilablePermissionRule, PermissionRule } from '../../permissions/index.js';
+import {
+  type CompilablePermissionRule,
+  CURRENT_USER_ALIAS,
+  OWNER_REFS_ALIAS,
+  type PermissionRule,
+  type PrincipalClaims,
+} from '../../permissions/index.js';
 import type { EntityFilter } from './entity-filter.js';
 import { CATALOG_ENTITY_RESOURCE_TYPE } from './permissions.js';
 import { searchRowCheck } from './search-row-lookup.js';
@@ -185,6 +191,51 @@ function hasLowercased(set: ReadonlySet<string>, value: string): boolean {
   return lowercase !== value && set.has(lowercase);
 }
 
+/**
+ * Prepares ownerCheck for claims that may list `$ownerRefs` and
+ * `$currentUser`: the written claims are parsed once, and the aliases are
+ * looked up in the principal's claims for each entity. Returns undefined
+ * when the parameters are not an object with a list of claims (or the lone
+ * `$ownerRefs`), or when the schema rejects the written claims.
+ */
+function ownerCheckWithAliases(
+  params: Record<string, unknown> | undefined,
+): ((entity: CatalogEntity, claims: PrincipalClaims) => boolean) | undefined {
+  const items = params?.claims === OWNER_REFS_ALIAS ? [OWNER_REFS_ALIAS] : params?.claims;
+  if (!Array.isArray(items)) {
+    return undefined;
+  }
+  const written = items.filter((item) => item !== OWNER_REFS_ALIAS && item !== CURRENT_USER_ALIAS);
+  const parsed = claimsParams.safeParse({ ...params, claims: written });
+  if (!parsed.success) {
+    return undefined;
+  }
+  const wanted = new Set(parsed.data.claims.map(lowercased));
+  const ownerRefs = items.includes(OWNER_REFS_ALIAS);
+  const currentUser = items.includes(CURRENT_USER_ALIAS);
+  const isClaimed = (target: string, claims: PrincipalClaims) =>
+    wanted.has(target) ||
+    (ownerRefs && claims.hasOwnershipRef(target)) ||
+    (currentUser && target === claims.userEntityRef);
+  return (entity, claims) => {
+    for (const relation of entity.relations ?? []) {
+      const { type, targetRef } = relation;
+      if (type !== RELATION_OWNED_BY && !equalsIgnoringCase(type, RELATION_OWNED_BY)) {
+        continue;
+      }
+      if (isClaimed(targetRef, claims)) {
+        return true;
+      }
+      // A target in lowercase already needs no second look-up.
+      const lowercase = lowercased(targetRef);
+      if (lowercase !== targetRef && isClaimed(lowercase, claims)) {
+        return true;
+      }
+    }
+    return false;
+  };
+}
+
 export const isEntityOwner: CatalogPermissionRule<z.infer<typeof claimsParams>> = {
   name: 'IS_ENTITY_OWNER',
   resourceType: CATALOG_ENTITY_RESOURCE_TYPE,
@@ -192,6 +243,7 @@ export const isEntityOwner: CatalogPermissionRule<z.infer<typeof claimsParams>> 
   paramsSchema: claimsParams,
   apply: (entity, params) => ownerCheck(params)(entity),
   compile: ownerCheck,
+  compileWithAliases: ownerCheckWithAliases,
   toQuery({ claims }) {
     return { key: `relations.${RELATION_OWNED_BY}`, values: claims.map(lower) };
   },
