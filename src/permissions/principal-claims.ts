@@ -21,17 +21,26 @@ const MAX_SHARED_SETS = 10_000;
  * 285 distinct sets of group references.
  */
 class OwnershipClaims implements PrincipalClaims {
+  /**
+   * Length of ownUserRef, or -1 without one. Comparing it first spares
+   * reading the text of the user's reference, which lies elsewhere in
+   * memory, for references of another length.
+   */
+  private readonly ownUserRefLength: number;
+
   constructor(
     readonly userEntityRef: string,
     /** The user's reference when it is one of the ownership references. */
     private readonly ownUserRef: string | undefined,
     private readonly others: ReadonlySet<string>,
-  ) {}
+  ) {
+    this.ownUserRefLength = ownUserRef === undefined ? -1 : ownUserRef.length;
+  }
 
   hasOwnershipRef(ref: string): boolean {
-    const own = this.ownUserRef;
-    // Comparing lengths first skips reading the text of most other references.
-    return (own !== undefined && own.length === ref.length && own === ref) || this.others.has(ref);
+    return (
+      (ref.length === this.ownUserRefLength && ref === this.ownUserRef) || this.others.has(ref)
+    );
   }
 }
 
