@@ -88,7 +88,8 @@ export function expandAliases(
 ): ConditionCriteria {
   return mapConditions(criteria, (condition) => {
     if (!condition.params) {
-      return condition;
+      // A copy, so that a caller that changes the result leaves the roles alone.
+      return { ...condition };
     }
     return {
       ...condition,

@@ -23,6 +23,8 @@ export interface PermissionGrants {
   byMember: Map<string, IndexedGrant[]>;
   /** Grants by role name, for temporary members of a role. */
   byRole: Map<string, IndexedGrant[]>;
+  /** Grants by the position of their role in the roles file, from 0. */
+  byRoleIndex: Map<number, IndexedGrant[]>;
 }
 
 /**
@@ -36,7 +38,7 @@ export function indexGrants(
   const index = new Map<string, PermissionGrants>();
   let position = 0;
 
-  for (const role of roles.roles) {
+  roles.roles.forEach((role, roleIndex) => {
     const members = new Set(role.members.map((member) => member.toLowerCase()));
     const everyone = role.allSignedInUsers === true;
 
@@ -52,30 +54,31 @@ export function indexGrants(
       for (const permission of expandGrantPermission(grant.permission, registry)) {
         let grants = index.get(permission.name);
         if (!grants) {
-          grants = { everyone: [], byMember: new Map(), byRole: new Map() };
+          grants = { everyone: [], byMember: new Map(), byRole: new Map(), byRoleIndex: new Map() };
           index.set(permission.name, grants);
         }
-        const ofRole = grants.byRole.get(role.name);
-        if (ofRole) {
-          ofRole.push(indexed);
-        } else {
-          grants.byRole.set(role.name, [indexed]);
-        }
+        appendTo(grants.byRoleIndex, roleIndex, indexed);
+        appendTo(grants.byRole, role.name, indexed);
         if (everyone) {
           grants.everyone.push(indexed);
         }
         for (const member of members) {
-          const listed = grants.byMember.get(member);
-          if (listed) {
-            listed.push(indexed);
-          } else {
-            grants.byMember.set(member, [indexed]);
-          }
+          appendTo(grants.byMember, member, indexed);
         }
       }
     });
-  }
+  });
   return index;
+}
+
+/** Adds the item to the list under the key, starting the list when there is none. */
+export function appendTo<K, V>(map: Map<K, V[]>, key: K, item: V): void {
+  const listed = map.get(key);
+  if (listed) {
+    listed.push(item);
+  } else {
+    map.set(key, [item]);
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   SharedDecisions,
 } from './decision-plan.js';
 import {
+  appendTo,
   grantsOfIdentities,
   type IndexedGrant,
   indexGrants,
@@ -77,8 +78,11 @@ class RoleSetPlans {
   >;
 
   constructor(
-    /** Names of the roles, including those held temporarily and those of every signed-in user. */
-    readonly roles: ReadonlySet<string>,
+    /**
+     * Positions of the roles in the roles file, including roles held
+     * temporarily and those of every signed-in user.
+     */
+    readonly roles: ReadonlySet<number>,
     slots: number,
   ) {
     this.plans = new Array(slots);
@@ -125,10 +129,16 @@ export class Policy {
   private principals: PrincipalCache<PrincipalState> | undefined;
   private roleSets = new Map<string, RoleSetPlans>();
   private readonly claims = new ClaimsBuilder();
-  /** Names of the roles that list each lowercase member reference. */
-  private readonly rolesByMember = new Map<string, string[]>();
-  /** Names of the roles with `allSignedInUsers: true`. */
-  private readonly everyoneRoles: string[] = [];
+  /**
+   * Positions of the roles that list each lowercase member reference. Role
+   * sets count roles by position, so that two roles of one name in a roles
+   * file that skipped the loader's checks stay apart, as grants do.
+   */
+  private readonly rolesByMember = new Map<string, number[]>();
+  /** Positions of the roles with `allSignedInUsers: true`. */
+  private readonly everyoneRoles: number[] = [];
+  /** Positions of the roles by name, for temporary members of a role. */
+  private readonly rolesByName = new Map<string, number[]>();
   private readonly maxCachedPrincipals: number;
   private readonly temporary: TemporaryMembers | undefined;
   /** The TemporaryMembers version that the cached plans were built with. */
@@ -148,19 +158,15 @@ export class Policy {
       );
     }
     this.grants = indexGrants(roles, registry);
-    for (const role of roles.roles) {
+    roles.roles.forEach((role, position) => {
       if (role.allSignedInUsers === true) {
-        this.everyoneRoles.push(role.name);
+        this.everyoneRoles.push(position);
       }
+      appendTo(this.rolesByName, role.name, position);
       for (const member of new Set(role.members.map((item) => item.toLowerCase()))) {
-        const listed = this.rolesByMember.get(member);
-        if (listed) {
-          listed.push(role.name);
-        } else {
-          this.rolesByMember.set(member, [role.name]);
-        }
+        appendTo(this.rolesByMember, member, position);
       }
-    }
+    });
     this.maxCachedPrincipals = maxCachedPrincipals;
     this.temporary = options.temporaryMembers;
     this.principals = this.emptyCache();
@@ -265,10 +271,12 @@ export class Policy {
         roles.add(role);
       }
     }
-    for (const role of this.temporaryRolesOf(identities).keys()) {
-      roles.add(role);
+    for (const name of this.temporaryRolesOf(identities).keys()) {
+      for (const role of this.rolesByName.get(name) ?? []) {
+        roles.add(role);
+      }
     }
-    const key = JSON.stringify([...roles].sort());
+    const key = [...roles].sort((a, b) => a - b).join(',');
     let roleSet = this.roleSets.get(key);
     if (!roleSet) {
       if (this.roleSets.size >= MAX_ROLE_SETS) {
@@ -311,14 +319,12 @@ export class Policy {
 
   /** Lists the permission's grants of the role set's roles, in roles file order. */
   private grantsOfRoles(roleSet: RoleSetPlans, permission: PermissionDefinition): IndexedGrant[] {
-    const byRole = this.grants.get(permission.name)?.byRole;
-    const found = new Set<IndexedGrant>();
+    const byRoleIndex = this.grants.get(permission.name)?.byRoleIndex;
+    const found: IndexedGrant[] = [];
     for (const role of roleSet.roles) {
-      for (const grant of byRole?.get(role) ?? []) {
-        found.add(grant);
-      }
+      found.push(...(byRoleIndex?.get(role) ?? []));
     }
-    return [...found].sort((a, b) => a.position - b.position);
+    return found.sort((a, b) => a.position - b.position);
   }
 
   private plan(principal: Principal, permission: PermissionDefinition): Decision | ConditionalPlan {

@@ -70,7 +70,8 @@ export class PrincipalCache<T> {
 }
 
 function sameItems(cached: readonly string[], current: readonly string[]): boolean {
-  if (cached.length !== current.length) {
+  // A principal that breaks its type gets a new value on each call.
+  if (!Array.isArray(cached) || !Array.isArray(current) || cached.length !== current.length) {
     return false;
   }
   for (let index = 0; index < cached.length; index++) {

@@ -51,7 +51,8 @@ export class ClaimsBuilder {
   /** Returns the principal's claims, or undefined when one of its references is not canonical. */
   claimsOf(principal: Principal): PrincipalClaims | undefined {
     const user = canonical(principal.userEntityRef);
-    if (user === undefined) {
+    // A principal that breaks its type keeps to the plans of its own, which fail as before.
+    if (user === undefined || !Array.isArray(principal.ownershipEntityRefs)) {
       return undefined;
     }
     const others: string[] = [];
@@ -86,6 +87,6 @@ export class ClaimsBuilder {
 }
 
 /** Returns the reference in lowercase, or undefined when it is not canonical. */
-function canonical(ref: string): string | undefined {
-  return CANONICAL_REF.test(ref) ? ref.toLowerCase() : undefined;
+function canonical(ref: unknown): string | undefined {
+  return typeof ref === 'string' && CANONICAL_REF.test(ref) ? ref.toLowerCase() : undefined;
 }
