@@ -100,7 +100,7 @@ interface PrincipalState {
   own: Array<Decision | ConditionalPlan | undefined> | undefined;
 }
 
-/** A registered permission that a decision requested, with its slot in PrincipalPlans. */
+/** A registered permission that a decision requested, with its slot in the arrays of plans. */
 interface RequestedPermission {
   definition: PermissionDefinition;
   slot: number;
@@ -143,7 +143,7 @@ export class Policy {
   private readonly temporary: TemporaryMembers | undefined;
   /** The TemporaryMembers version that the cached plans were built with. */
   private temporaryVersion = -1;
-  /** Permissions requested so far, numbered so that a principal's plans are an array rather than a map. */
+  /** Permissions requested so far, numbered so that plans are kept in arrays rather than maps. */
   private readonly requested = new Map<string, RequestedPermission>();
 
   constructor(
