@@ -43,13 +43,13 @@ export const sharedIsOwner: AnyPermissionRule &
     if (!parsed.success) {
       return undefined;
     }
-    const wanted = parsed.data.claims.map((claim) => claim.toLowerCase());
+    const writtenClaims = parsed.data.claims.map((claim) => claim.toLowerCase());
     const ownerRefs = items.includes(OWNER_REFS_ALIAS);
     const currentUser = items.includes(CURRENT_USER_ALIAS);
     return (item: Item, claims: PrincipalClaims) =>
       item.owners.some(
         (owner) =>
-          wanted.includes(owner) ||
+          writtenClaims.includes(owner) ||
           (ownerRefs && claims.hasOwnershipRef(owner)) ||
           (currentUser && owner === claims.userEntityRef),
       );

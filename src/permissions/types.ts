@@ -55,7 +55,7 @@ export interface CompilablePermissionRule<TResource, TParams> {
  * which normalises references finds them already normalised.
  */
 export interface PrincipalClaims {
-  /** What `$currentUser` stands for: the user's reference, lowercase. */
+  /** The user's reference in lowercase, for `$currentUser`. */
   readonly userEntityRef: string;
   /** Returns whether a lowercase reference is one of those `$ownerRefs` stands for. */
   hasOwnershipRef(ref: string): boolean;

@@ -210,11 +210,11 @@ function ownerCheckWithAliases(
   if (!parsed.success) {
     return undefined;
   }
-  const wanted = new Set(parsed.data.claims.map(lowercased));
+  const writtenClaims = new Set(parsed.data.claims.map(lowercased));
   const ownerRefs = items.includes(OWNER_REFS_ALIAS);
   const currentUser = items.includes(CURRENT_USER_ALIAS);
   const isClaimed = (target: string, claims: PrincipalClaims) =>
-    wanted.has(target) ||
+    writtenClaims.has(target) ||
     (ownerRefs && claims.hasOwnershipRef(target)) ||
     (currentUser && target === claims.userEntityRef);
   return (entity, claims) => {
