@@ -120,6 +120,33 @@ function expandValue(value: unknown, principal: Principal): unknown {
   return value;
 }
 
+/** A `claims` parameter with its aliases taken out, as checks that principals share read it. */
+export interface ClaimsWithAliases {
+  /** The claims other than the aliases, as written. */
+  written: unknown[];
+  /** The claims list `$ownerRefs`. */
+  ownerRefs: boolean;
+  /** The claims list `$currentUser`. */
+  currentUser: boolean;
+}
+
+/**
+ * Splits a `claims` parameter (a list, or the lone `$ownerRefs`, which
+ * expands to a list) into its written claims and its aliases. Returns
+ * undefined for any other value, which expandAliases would not make a list.
+ */
+export function splitClaimAliases(claims: unknown): ClaimsWithAliases | undefined {
+  const items = claims === OWNER_REFS_ALIAS ? [OWNER_REFS_ALIAS] : claims;
+  if (!Array.isArray(items)) {
+    return undefined;
+  }
+  return {
+    written: items.filter((item) => item !== OWNER_REFS_ALIAS && item !== CURRENT_USER_ALIAS),
+    ownerRefs: items.includes(OWNER_REFS_ALIAS),
+    currentUser: items.includes(CURRENT_USER_ALIAS),
+  };
+}
+
 /** A principal used only to check that parameters with aliases fit a rule's schema. */
 const SAMPLE_PRINCIPAL: Principal = {
   userEntityRef: 'user:default/sample',

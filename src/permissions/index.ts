@@ -10,6 +10,7 @@ export {
   parseAuthorizeRequest,
 } from './authorize-request.js';
 export {
+  type ClaimsWithAliases,
   CURRENT_USER_ALIAS,
   criteriaSchema,
   evaluateCriteria,
@@ -18,6 +19,7 @@ export {
   OWNER_REFS_ALIAS,
   parseRuleParams,
   reduceCriteria,
+  splitClaimAliases,
   validateCriteria,
 } from './conditions.js';
 export {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CURRENT_USER_ALIAS, OWNER_REFS_ALIAS } from './conditions.js';
+import { splitClaimAliases } from './conditions.js';
 import { type AnyPermissionRule, PermissionRegistry } from './registry.js';
 import type { CompilablePermissionRule, PrincipalClaims } from './types.js';
 
@@ -32,20 +32,13 @@ export const sharedIsOwner: AnyPermissionRule &
   ...isOwner,
   compile: (params: { claims: string[] }) => (item: Item) => isOwner.apply(item, params),
   compileWithAliases(params: Record<string, unknown> | undefined) {
-    const items = params?.claims;
-    if (!Array.isArray(items)) {
-      return undefined;
-    }
-    const written = items.filter(
-      (item) => item !== OWNER_REFS_ALIAS && item !== CURRENT_USER_ALIAS,
-    );
-    const parsed = ownerParams.safeParse({ ...params, claims: written });
-    if (!parsed.success) {
+    const split = splitClaimAliases(params?.claims);
+    const parsed = split && ownerParams.safeParse({ ...params, claims: split.written });
+    if (!split || !parsed?.success) {
       return undefined;
     }
     const writtenClaims = parsed.data.claims.map((claim) => claim.toLowerCase());
-    const ownerRefs = items.includes(OWNER_REFS_ALIAS);
-    const currentUser = items.includes(CURRENT_USER_ALIAS);
+    const { ownerRefs, currentUser } = split;
     return (item: Item, claims: PrincipalClaims) =>
       item.owners.some(
         (owner) =>

@@ -8,10 +8,9 @@ import {
 import { z } from 'zod';
 import {
   type CompilablePermissionRule,
-  CURRENT_USER_ALIAS,
-  OWNER_REFS_ALIAS,
   type PermissionRule,
   type PrincipalClaims,
+  splitClaimAliases,
 } from '../../permissions/index.js';
 import type { EntityFilter } from './entity-filter.js';
 import { CATALOG_ENTITY_RESOURCE_TYPE } from './permissions.js';
@@ -201,18 +200,13 @@ function hasLowercased(set: ReadonlySet<string>, value: string): boolean {
 function ownerCheckWithAliases(
   params: Record<string, unknown> | undefined,
 ): ((entity: CatalogEntity, claims: PrincipalClaims) => boolean) | undefined {
-  const items = params?.claims === OWNER_REFS_ALIAS ? [OWNER_REFS_ALIAS] : params?.claims;
-  if (!Array.isArray(items)) {
-    return undefined;
-  }
-  const written = items.filter((item) => item !== OWNER_REFS_ALIAS && item !== CURRENT_USER_ALIAS);
-  const parsed = claimsParams.safeParse({ ...params, claims: written });
-  if (!parsed.success) {
+  const split = splitClaimAliases(params?.claims);
+  const parsed = split && claimsParams.safeParse({ ...params, claims: split.written });
+  if (!split || !parsed?.success) {
     return undefined;
   }
   const writtenClaims = new Set(parsed.data.claims.map(lowercased));
-  const ownerRefs = items.includes(OWNER_REFS_ALIAS);
-  const currentUser = items.includes(CURRENT_USER_ALIAS);
+  const { ownerRefs, currentUser } = split;
   const isClaimed = (target: string, claims: PrincipalClaims) =>
     writtenClaims.has(target) ||
     (ownerRefs && claims.hasOwnershipRef(target)) ||
