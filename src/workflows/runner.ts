@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Updateable } from 'kysely';
 import type { Logger } from 'pino';
-import type { AuditRequestContext } from '../audit/index.js';
+import type { AuditEvent, AuditRequestContext } from '../audit/index.js';
 import type { WorkflowsConfig } from '../config/index.js';
 import type { DatabaseHandle } from '../database/index.js';
 import { ConflictError, NotAllowedError, NotFoundError } from '../errors/index.js';
@@ -438,74 +438,74 @@ export class ExecutionRunner {
         .where('state', '=', 'executing')
         .where('lease_owner', '=', this.owner);
 
+      // Stores the outcome and its audit record, or nothing when the lease is lost.
+      const store = async (
+        values: Omit<Updateable<WorkflowRequestRow>, 'updated_at'>,
+        record: Pick<AuditEvent, 'action' | 'outcome' | 'reason' | 'details'>,
+      ): Promise<boolean> => {
+        const changed = await base.set({ ...values, updated_at: nowIso }).executeTakeFirst();
+        if (Number(changed.numUpdatedRows) === 0) {
+          return false;
+        }
+        await this.options.audit.append(trx, {
+          actor: ENGINE_ACTOR,
+          target: requestTarget(id),
+          request: context,
+          ...record,
+        });
+        return true;
+      };
+
       if (outcome.kind === 'succeeded') {
-        const changed = await base
-          .set({
+        return store(
+          {
             state: 'succeeded',
             result: JSON.stringify(outcome.result.result),
             lease_owner: null,
             lease_until: null,
-            updated_at: nowIso,
-          })
-          .executeTakeFirst();
-        if (Number(changed.numUpdatedRows) === 0) return false;
-        await this.options.audit.append(trx, {
-          actor: ENGINE_ACTOR,
-          action: 'request.succeeded',
-          target: requestTarget(id),
-          outcome: 'succeeded',
-          request: context,
-          details: { ...facts, result: outcome.result.result },
-        });
-        return true;
+          },
+          {
+            action: 'request.succeeded',
+            outcome: 'succeeded',
+            details: { ...facts, result: outcome.result.result },
+          },
+        );
       }
 
       if (outcome.kind === 'retry') {
         const nextAttempt = new Date(now.getTime() + outcome.delayMs);
-        const changed = await base
-          .set({
+        return store(
+          {
             result: JSON.stringify({ error: outcome.error.message, retrying: true }),
             next_attempt_at: nextAttempt.toISOString(),
             lease_until: new Date(
               nextAttempt.getTime() + this.options.settings.leaseSeconds * 1000,
             ).toISOString(),
-            updated_at: nowIso,
-          })
-          .executeTakeFirst();
-        if (Number(changed.numUpdatedRows) === 0) return false;
-        await this.options.audit.append(trx, {
-          actor: ENGINE_ACTOR,
-          action: 'request.attempt-failed',
-          target: requestTarget(id),
-          outcome: 'failed',
-          reason: outcome.error.message,
-          request: context,
-          details: { ...facts, retryInMs: outcome.delayMs },
-        });
-        return true;
+          },
+          {
+            action: 'request.attempt-failed',
+            outcome: 'failed',
+            reason: outcome.error.message,
+            details: { ...facts, retryInMs: outcome.delayMs },
+          },
+        );
       }
 
       if (outcome.kind === 'failed') {
-        const changed = await base
-          .set({
+        return store(
+          {
             state: 'failed',
             result: JSON.stringify({ error: outcome.error.message }),
             lease_owner: null,
             lease_until: null,
-            updated_at: nowIso,
-          })
-          .executeTakeFirst();
-        if (Number(changed.numUpdatedRows) === 0) return false;
-        await this.options.audit.append(trx, {
-          actor: ENGINE_ACTOR,
-          action: 'request.failed',
-          target: requestTarget(id),
-          outcome: 'failed',
-          reason: outcome.error.message,
-          request: context,
-          details: facts,
-        });
-        return true;
+          },
+          {
+            action: 'request.failed',
+            outcome: 'failed',
+            reason: outcome.error.message,
+            details: facts,
+          },
+        );
       }
       return false;
     });
