@@ -120,13 +120,13 @@ function expandValue(value: unknown, principal: Principal): unknown {
   return value;
 }
 
-/** A `claims` parameter with its aliases taken out, as checks that principals share read it. */
+/** A `claims` parameter split into its written claims and its aliases. */
 export interface ClaimsWithAliases {
   /** The claims other than the aliases, as written. */
   written: unknown[];
-  /** The claims list `$ownerRefs`. */
+  /** Whether the claims list `$ownerRefs`. */
   ownerRefs: boolean;
-  /** The claims list `$currentUser`. */
+  /** Whether the claims list `$currentUser`. */
   currentUser: boolean;
 }
 

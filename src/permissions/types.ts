@@ -48,16 +48,16 @@ export interface CompilablePermissionRule<TResource, TParams> {
 }
 
 /**
- * The references that the aliases stand for, as checks prepared by
- * CompilablePermissionRule.compileWithAliases read them. Policy builds one
- * only for a principal whose references are all written in full, in
- * lowercase, with valid parts (`group:default/team-a`), so that a rule
- * which normalises references finds them already normalised.
+ * The references that the aliases expand to, in lowercase, as checks
+ * prepared by CompilablePermissionRule.compileWithAliases read them. Policy
+ * builds one only for a principal whose references are all written in full
+ * with valid parts (`group:default/team-a`), so that a rule which
+ * normalises references finds them already normalised.
  */
 export interface PrincipalClaims {
   /** The user's reference in lowercase, for `$currentUser`. */
   readonly userEntityRef: string;
-  /** Returns whether a lowercase reference is one of those `$ownerRefs` stands for. */
+  /** Returns whether a lowercase reference is one of those that `$ownerRefs` expands to. */
   hasOwnershipRef(ref: string): boolean;
 }
 
